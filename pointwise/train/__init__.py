@@ -1,0 +1,1 @@
+"""Training engine: vectorised seed ensembles, schedules, on-device augmentation, records."""
