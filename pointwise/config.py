@@ -146,6 +146,7 @@ def recipe(config: Mapping, experiment: str, arch: str) -> dict:
     r["eval_sets"] = {k: list(v) for k, v in eval_sets(config, experiment).items()}
     r["threads"] = config.get("threads", 2)
     r["device"] = config.get("device", "auto")
+    r["ensemble_mode"] = config.get("ensemble_mode", "auto")
     r["checkpoint_minutes"] = config.get("checkpoint_minutes", 10)
     return r
 

@@ -84,6 +84,21 @@ def test_ensemble_equals_one_seed_at_a_time(setup, arch):
     assert not torch.equal(load(ens, 0)[0]["head.weight"], load(ens, 1)[0]["head.weight"])
 
 
+@pytest.mark.parametrize("arch", ["cnn", "mlp"])
+def test_vmap_and_loop_modes_agree(setup, arch):
+    cfg = setup[0]
+    outs = {mode: run(setup, arch, [0, 1], mode, recipe={**pwconfig.recipe(cfg, "e", arch), "ensemble_mode": mode})
+            for mode in ("vmap", "loop")}
+    assert "(vmap)" in (setup[3] / "vmap" / "log.txt").read_text()
+    assert "(loop)" in (setup[3] / "loop" / "log.txt").read_text()
+    for m in (0, 1):
+        sd_v, lg_v, _, _ = load(outs["vmap"], m)
+        sd_l, lg_l, _, _ = load(outs["loop"], m)
+        np.testing.assert_allclose(lg_v["test"][:3].astype(np.float32), lg_l["test"][:3].astype(np.float32), atol=2e-3)
+        for k in sd_v:
+            torch.testing.assert_close(sd_v[k].float(), sd_l[k].float(), atol=1e-4, rtol=1e-4)
+
+
 def test_same_seed_same_logits(setup):
     a, b = run(setup, "cnn", [0, 1], "a"), run(setup, "cnn", [0, 1], "b")
     for m in (0, 1):

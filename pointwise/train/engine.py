@@ -193,7 +193,7 @@ def train_block(data: str, design: str, eval_data: dict[str, str], outputs: dict
 
     models = _build_members(recipe, in_shape, C, run_seeds, init_checkpoints)
     head = set(head_parameter_names(models[0]))
-    ens = Ensemble(models, device)
+    ens = Ensemble(models, device, recipe.get("ensemble_mode", "auto"))
     trainable = [v for k, v in ens.params.items() if not head_only or k in head]
     for k, v in ens.params.items():
         v.requires_grad_(not head_only or k in head)
@@ -208,7 +208,8 @@ def train_block(data: str, design: str, eval_data: dict[str, str], outputs: dict
            for k, fill, dt in (("loss", np.nan, np.float32), ("margin", np.nan, np.float32),
                                ("correct", False, bool), ("step", -1, np.int32))}
     step, k_eval = 0, 0
-    rhash = config_hash({k: v for k, v in recipe.items() if k not in ("threads", "device", "checkpoint_minutes")})
+    rhash = config_hash({k: v for k, v in recipe.items()
+                         if k not in ("threads", "device", "checkpoint_minutes", "ensemble_mode")})
 
     if state_path.exists():
         st = torch.load(state_path, map_location="cpu", weights_only=False)
@@ -242,9 +243,9 @@ def train_block(data: str, design: str, eval_data: dict[str, str], outputs: dict
         stop["signal"] = signum
 
     old_handlers = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGUSR1)}
-    log.info("training %s/%s seeds %s as one ensemble of %d on %s: %d examples each, batch %d, "
+    log.info("training %s/%s seeds %s as one ensemble of %d (%s) on %s: %d examples each, batch %d, "
              "%d steps, %d eval points", recipe["experiment"], recipe["arch_name"], list(members), E,
-             device, n_max, batch, T, len(evals))
+             ens.mode, device, n_max, batch, T, len(evals))
     last_save, last_log, t_loop = time.time(), 0.0, time.time()
     ckpt_every = 60.0 * float(recipe.get("checkpoint_minutes", 10))
     log_every = max(1, T // 20)

@@ -1,10 +1,19 @@
 """Several seeds of one recipe as one vectorised model (torch.func).
 
 The members' parameters and buffers (BatchNorm running statistics included) are stacked along a
-leading ensemble axis and the model is evaluated with ``vmap(functional_call)``: convolutions
-become one grouped convolution, linear layers one batched matmul. Each member keeps its own
-weights, statistics and optimiser state; the stacked tensors are ordinary leaf tensors, so a
-standard optimiser updates every member exactly as it would update the member alone.
+leading ensemble axis. Each member keeps its own weights, statistics and optimiser state; the
+stacked tensors are ordinary leaf tensors, so one standard optimiser updates every member exactly
+as it would update the member alone.
+
+Two ways to run the stacked members, with identical results up to float rounding:
+
+- ``vmap``: ``vmap(functional_call)``; convolutions become one grouped convolution and linear
+  layers one batched matmul. The fast path on GPUs, and on CPUs for conv-free models.
+- ``loop``: one ``functional_call`` per member on its slice of the stacked state. On CPUs the
+  backward pass of a grouped convolution is far slower than separate convolutions (measured in
+  torch 2.13: ~10x), so conv models run this way there; a single member always does.
+
+``auto`` picks between them by that rule (see :func:`choose_mode`).
 """
 from __future__ import annotations
 
@@ -13,34 +22,55 @@ import copy
 import torch
 from torch.func import functional_call, stack_module_state
 
+MODES = ("auto", "vmap", "loop")
+
+
+def choose_mode(model: torch.nn.Module, size: int, device: torch.device, mode: str = "auto") -> str:
+    if mode not in MODES:
+        raise ValueError(f"unknown ensemble mode '{mode}' (valid: {', '.join(MODES)})")
+    if mode != "auto":
+        return mode
+    if size == 1:
+        return "loop"
+    if device.type == "cuda":
+        return "vmap"
+    has_conv = any(isinstance(m, torch.nn.modules.conv._ConvNd) for m in model.modules())
+    return "loop" if has_conv else "vmap"
+
 
 class Ensemble:
-    def __init__(self, models: list[torch.nn.Module], device):
+    def __init__(self, models: list[torch.nn.Module], device, mode: str = "auto"):
         self.size = len(models)
+        self.mode = choose_mode(models[0], self.size, torch.device(device), mode)
         self.template = copy.deepcopy(models[0]).to("meta")
         params, buffers = stack_module_state([m.to(device) for m in models])
         self.params = {k: v.detach().clone().requires_grad_(True) for k, v in params.items()}
         self.buffers = {k: v.detach().clone() for k, v in buffers.items()}
 
-    def _call(self, train: bool, per_member_input: bool):
+    def _run(self, params: dict, x: torch.Tensor, train: bool, shared: bool) -> torch.Tensor:
         self.template.train(train)
         model = self.template
-
-        def f(p, b, x):
-            return functional_call(model, (p, b), (x,))
-
-        return torch.vmap(f, in_dims=(0, 0, 0 if per_member_input else None), randomness="different")
+        if self.mode == "vmap":
+            def f(p, b, inp):
+                return functional_call(model, (p, b), (inp,))
+            return torch.vmap(f, in_dims=(0, 0, None if shared else 0), randomness="different")(
+                params, self.buffers, x)
+        outs = []
+        for m in range(self.size):
+            p = {k: v[m] for k, v in params.items()}
+            b = {k: v[m] for k, v in self.buffers.items()}   # views: BN updates land in the stack
+            outs.append(functional_call(model, (p, b), (x if shared else x[m],)))
+        return torch.stack(outs)
 
     def forward_train(self, x: torch.Tensor, train_mode: bool = True) -> torch.Tensor:
         """Logits [E, B, C] with gradients for per-member inputs x [E, B, ...]; train mode updates
         the BatchNorm statistics, eval mode (head-only fine-tuning) keeps them frozen."""
-        return self._call(train_mode, True)(self.params, self.buffers, x)
+        return self._run(self.params, x, train_mode, shared=False)
 
     @torch.no_grad()
     def forward_eval(self, x: torch.Tensor, shared: bool) -> torch.Tensor:
         """Eval-mode logits [E, B, C]; ``shared``: x [B, ...] is the same input for every member."""
-        params = {k: v.detach() for k, v in self.params.items()}
-        return self._call(False, not shared)(params, self.buffers, x)
+        return self._run({k: v.detach() for k, v in self.params.items()}, x, False, shared)
 
     def member_state_dict(self, m: int) -> dict:
         """The ordinary state_dict of member ``m`` (loads into a freshly built model)."""

@@ -1,0 +1,28 @@
+# pointwise: four papers on per-example difficulty as one Snakemake DAG.
+# The rules only declare; workflow_scripts/ adapt; pointwise/ computes. See README.md.
+
+from snakemake.utils import min_version, validate
+
+min_version("9.0")
+
+# The default scale, unless config files are named on the command line (--configfile): those
+# replace it instead of extending it, so one scale never inherits another scale's experiments.
+# (To overlay a file on the default scale, name both: --configfile config.yaml local/data.yaml.)
+if not workflow.overwrite_configfiles:
+
+    configfile: "config.yaml"
+
+
+validate(config, "schemas/config.schema.yaml")
+
+
+include: "rules/common.smk"
+include: "rules/data.smk"
+include: "rules/train.smk"
+
+
+rule all:
+    """The whole DAG of the configured scale."""
+    input:
+        all_targets(),
+    default_target: True

@@ -1,0 +1,52 @@
+# Training: the seeds of an experiment train in blocks of E (the experiment's ensemble size) as one
+# vectorised ensemble; seed s is member s % E of block s // E and gets its own files. Output paths
+# must follow from wildcards, so each experiment has its own rule (its E fixes the member count).
+
+for _exp in config["experiments"]:
+
+    rule:
+        name:
+            f"train_{_exp}"
+        """Train one block of seeds: per seed model.pt, logits.h5 (fp16 logits of every eval set at
+        every eval point) and train_stats.h5 (loss/correct/margin at every presentation)."""
+        input:
+            unpack(train_inputs(_exp)),
+        output:
+            ckpt=member_outputs(_exp, "model.pt"),
+            logits=member_outputs(_exp, "logits.h5"),
+            stats=member_outputs(_exp, "train_stats.h5"),
+        params:
+            experiment=_exp,
+            recipe=lambda wc, exp=_exp: pwconfig.recipe(config, exp, wc.arch),
+            members=lambda wc, exp=_exp: block_members(exp, wc.block),
+            state_dir=lambda wc, exp=_exp: f"{RUNS}/{exp}/{wc.arch}/block{wc.block}/.state",
+        threads: config.get("threads", 2)
+        resources:
+            gpu=lambda wc, exp=_exp: train_gpus(exp),
+            cpus_per_gpu=lambda wc, exp=_exp: 4 if train_gpus(exp) else 0,
+            mem_mb=lambda wc, attempt, exp=_exp: config["experiments"][exp]["mem_mb"] * attempt,
+            runtime=lambda wc, attempt, exp=_exp: config["experiments"][exp]["runtime_minutes"] * attempt,
+        log:
+            f"{LOGS}/train/{_exp}/{{arch}}/block{{block}}.log",
+        benchmark:
+            f"{BENCH}/train/{_exp}/{{arch}}/block{{block}}.tsv"
+        script:
+            "../workflow_scripts/train_block.py"
+
+
+rule run_summary:
+    """Final accuracy of every seed of an experiment on each of its eval sets."""
+    input:
+        logits=lambda wc: [f for arch in config["experiments"][wc.experiment]["archs"]
+                           for f in run_files(wc.experiment, arch, "logits.h5")],
+    output:
+        TABLES + "/runs/{experiment}.csv",
+    resources:
+        mem_mb=4000,
+        runtime=10,
+    log:
+        LOGS + "/tables/runs/{experiment}.log",
+    benchmark:
+        BENCH + "/tables/runs/{experiment}.tsv"
+    script:
+        "../workflow_scripts/run_summary.py"
