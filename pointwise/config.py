@@ -138,7 +138,7 @@ def recipe(config: Mapping, experiment: str, arch: str) -> dict:
     r.setdefault("records", "eval_forward")
     r.setdefault("full_batch", False)
     if r.get("init_from"):
-        r["init_from"] = {"arch": arch, "seed": 0, "train": "all", **r["init_from"]}
+        r["init_from"] = {"arch": arch, "seed": 0, "head": "reinit", "train": "all", **r["init_from"]}
     r["recipe_name"] = exp["archs"][arch]
     r["arch_name"] = arch
     r["arch"] = dict(config["archs"][arch])

@@ -15,11 +15,14 @@ Kinds:
 from __future__ import annotations
 
 import hashlib
+import logging
 
 import h5py
 import numpy as np
 
 from pointwise.io import atomic_path, set_h5_attrs
+
+log = logging.getLogger("pointwise.designs")
 
 
 def stable_seed(*parts) -> int:
@@ -96,9 +99,10 @@ def make_design(kind: str, n_pool: int, seeds: int | None = None, *, rng_seed: i
 
 
 def build_design(experiment: str, exp_spec: dict, dataset_path, out_path, base_seed: int = 0,
-                 provenance: dict | None = None) -> None:
+                 config: dict | None = None) -> None:
     """Draw the design of ``experiment`` over its dataset's pool split and write it atomically."""
     from pointwise.data.store import read_dataset
+    from pointwise.provenance import provenance
 
     ds = read_dataset(dataset_path)
     pool_rows = ds.split_index(exp_spec.get("pool_split", "train"))
@@ -118,7 +122,9 @@ def build_design(experiment: str, exp_spec: dict, dataset_path, out_path, base_s
             f.create_dataset("run_seeds", data=np.array(
                 [run_seed(base_seed, experiment, s) for s in range(n_runs)], dtype=np.int64))
             set_h5_attrs(f, {"experiment": experiment, "design": d, "dataset": ds.name,
-                             **(provenance or {})})
+                             **provenance(config, seed=base_seed, inputs=[dataset_path])})
+    log.info("design of %s: %d runs over a pool of %d; each trains on %s examples",
+             experiment, n_runs, len(pool_rows), sorted(set(mask.sum(1).tolist())))
 
 
 def read_design(path) -> dict:

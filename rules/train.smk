@@ -8,13 +8,15 @@ for _exp in config["experiments"]:
         name:
             f"train_{_exp}"
         """Train one block of seeds: per seed model.pt, logits.h5 (fp16 logits of every eval set at
-        every eval point) and train_stats.h5 (loss/correct/margin at every presentation)."""
+        every eval point), train_stats.h5 (loss/correct/margin at every presentation) and
+        snapshots.pt (the checkpoints the recipe's `snapshots` asks for; empty otherwise)."""
         input:
             unpack(train_inputs(_exp)),
         output:
             ckpt=member_outputs(_exp, "model.pt"),
             logits=member_outputs(_exp, "logits.h5"),
             stats=member_outputs(_exp, "train_stats.h5"),
+            snapshots=member_outputs(_exp, "snapshots.pt"),
         params:
             experiment=_exp,
             recipe=lambda wc, exp=_exp: pwconfig.recipe(config, exp, wc.arch),

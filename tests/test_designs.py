@@ -52,9 +52,11 @@ def test_unknown_kind():
 def test_build_design_file(toy_h5, tmp_path):
     out = tmp_path / "d.h5"
     build_design("e", {"design": {"kind": "kfold", "folds": 2, "repeats": 2}}, toy_h5, out,
-                 provenance={"config_hash": "x"})
+                 config={"a": 1})
     d = read_design(out)
     assert d["train_mask"].shape == (4, 120)
     np.testing.assert_array_equal(d["pool_ids"], np.arange(120) + 1000)
     with h5py.File(out) as f:
-        assert f.attrs["config_hash"] == "x"
+        from pointwise.provenance import config_hash
+        assert f.attrs["config_hash"] == config_hash({"a": 1})
+        assert str(toy_h5) in f.attrs["inputs_sha256"]

@@ -215,5 +215,31 @@ def test_head_only_finetuning_keeps_the_backbone(setup):
                 assert torch.equal(pre[k], post[k]), k         # frozen, BN statistics included
 
 
+def test_untrained_network(setup):
+    r0 = {**pwconfig.recipe(setup[0], "e", "mlp"), "steps": 0, "records": "none"}
+    _, logits, steps, st = load(run(setup, "mlp", [0], "zero", recipe=r0), 0)
+    assert steps.tolist() == [0] and logits["test"].shape[0] == 1 and st["loss"].shape[0] == 0
+
+
+def test_snapshots(setup):
+    cfg, data, design, tmp = setup
+    # 60 examples, batch 32: 1.875 steps per epoch, 6 steps in all; epoch 1 -> step 2
+    recipe = {**pwconfig.recipe(cfg, "e", "mlp"), "snapshots": {"epochs": [1], "steps": [0, 6]}}
+    outs = {k: [str(tmp / "snap" / f"{k}.out")] for k in ("ckpt", "logits", "stats", "snapshots")}
+    train_block(str(data), str(design), {"train": str(data), "test": str(data)}, outs, recipe, [0],
+                str(tmp / "snap" / "state"))
+    snaps = torch.load(outs["snapshots"][0], weights_only=False)
+    assert snaps["steps"] == [0, 2, 6]
+    init, mid, end = snaps["state_dicts"]
+    final = torch.load(outs["ckpt"][0], weights_only=False)["state_dict"]
+    zero = run(setup, "mlp", [0], "zero", recipe={**pwconfig.recipe(cfg, "e", "mlp"), "steps": 0})
+    untrained = torch.load(zero["ckpt"][0], weights_only=False)["state_dict"]
+    for k in final:
+        assert torch.equal(end[k], final[k])
+        assert torch.equal(init[k], untrained[k])
+    assert not torch.equal(mid["head.weight"], init["head.weight"])
+    assert not torch.equal(mid["head.weight"], end["head.weight"])
+
+
 def test_interrupted_class_is_runtime_error():
     assert issubclass(TrainingInterrupted, RuntimeError)

@@ -231,3 +231,9 @@ def test_openlth_init():
     assert bn.weight.std() > 0.1                       # U(0,1), not PyTorch's constant 1
     w = m.blocks[3].conv1.weight                       # 16 -> 32 channels, fan_in 144
     assert abs(w.std().item() - (2 / 144) ** 0.5) < 0.02
+
+
+def test_mlp_depth_zero_is_softmax_regression():
+    m = build_model({"family": "mlp", "depth": 0}, (1, 8, 8), 10)
+    assert m.probe_names == ["input", "softmax"]
+    assert count_parameters(m) == 64 * 10 + 10

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.workflow
 def snakemake(*args, cwd, timeout=900):
     cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"),
            "--directory", str(cwd), "--cores", "2", *args]
-    out = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)
+    out = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)
     return out
 
 
@@ -70,7 +70,7 @@ def test_one_target_regenerates_alone(test_run):
     ckpt = res / "runs" / "noisy" / "mlp" / "block0" / "member0" / "model.pt"
     before = ckpt.stat().st_mtime_ns
     target.unlink()
-    out = snakemake("--configfile", "test.yaml", str(target.relative_to(test_run)), cwd=test_run)
+    out = snakemake(str(target.relative_to(test_run)), "--configfile", "test.yaml", cwd=test_run)
     assert out.returncode == 0, out.stderr[-3000:]
     assert target.exists()
     assert ckpt.stat().st_mtime_ns == before

@@ -4,6 +4,7 @@ layers of width 2048; §5.3 scales the width to 512 on CPU).
 Probes (spec 002 §3.1): ``input``, ``fc1`` .. ``fc{depth}`` (each hidden Linear's output, before
 its ReLU), ``softmax`` -- L = depth + 1. ``probe_every_op`` adds ``relu{i}`` after each ``fc{i}``
 (the per-operation probes of paper 002 Fig A.9). Any input shape (it is flattened).
+``depth: 0`` is softmax regression on the pixels (the weakest testbed model of paper 001).
 """
 from __future__ import annotations
 
@@ -20,11 +21,11 @@ class MLP(ProbedModel):
     def __init__(self, in_shape, num_classes: int, depth: int = 7, width: int = 2048,
                  probe_every_op: bool = False):
         super().__init__()
-        if depth < 1 or width < 1:
-            raise ValueError(f"mlp needs depth >= 1 and width >= 1, got depth={depth}, width={width}")
+        if depth < 0 or width < 1:
+            raise ValueError(f"mlp needs depth >= 0 and width >= 1, got depth={depth}, width={width}")
         d_in = math.prod(in_shape)
         self.hidden = nn.ModuleList(nn.Linear(d_in if i == 0 else width, width) for i in range(depth))
-        self.head = nn.Linear(width, num_classes)
+        self.head = nn.Linear(width if depth else d_in, num_classes)
         self.probe_every_op = bool(probe_every_op)
         inner = []
         for i in range(1, depth + 1):

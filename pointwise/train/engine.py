@@ -24,6 +24,7 @@ import torch.nn.functional as F
 from pointwise.data.store import read_dataset
 from pointwise.designs import read_design, stable_seed
 from pointwise.io import atomic_path, set_h5_attrs
+from pointwise.logs import log_to
 from pointwise.models import build_model, head_parameter_names
 from pointwise.provenance import config_hash, provenance
 from pointwise.train import augment
@@ -88,6 +89,17 @@ def total_steps(recipe: dict, n_train: int, batch: int) -> int:
     return int(sum(recipe["schedule"]["phases"]))
 
 
+def snapshot_steps(recipe: dict, total: int, steps_per_epoch: float) -> list[int]:
+    """Steps at which ``recipe.snapshots`` asks for an extra checkpoint (epochs -> nearest step)."""
+    snap = recipe.get("snapshots") or {}
+    pts = {int(s) for s in snap.get("steps", [])}
+    pts |= {int(round(e * steps_per_epoch)) for e in snap.get("epochs", [])}
+    bad = sorted(p for p in pts if p > total)
+    if bad:
+        raise ValueError(f"snapshots at steps {bad} lie beyond the {total} training steps")
+    return sorted(pts)
+
+
 def eval_steps(recipe: dict, total: int, steps_per_epoch: float) -> np.ndarray:
     """Sorted unique steps at which every eval set is evaluated (always including the last)."""
     ev = recipe.get("eval", {})
@@ -113,15 +125,6 @@ def pick_device(name: str) -> torch.device:
     return torch.device(name)
 
 
-def _setup_logging(log_path) -> None:
-    log.setLevel(logging.INFO)
-    if log_path and not any(getattr(h, "baseFilename", None) == os.path.abspath(log_path) for h in log.handlers):
-        Path(log_path).parent.mkdir(parents=True, exist_ok=True)
-        h = logging.FileHandler(log_path)
-        h.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%H:%M:%S"))
-        log.addHandler(h)
-
-
 def _build_members(recipe, in_shape, num_classes, run_seeds, init_checkpoints):
     models = []
     for m, seed in enumerate(run_seeds):
@@ -130,7 +133,8 @@ def _build_members(recipe, in_shape, num_classes, run_seeds, init_checkpoints):
             model = build_model(recipe["arch"], in_shape, num_classes)
             if init_checkpoints:
                 src = torch.load(init_checkpoints[m], map_location="cpu", weights_only=False)
-                head = set(head_parameter_names(model))
+                keep_head = recipe["init_from"].get("head", "reinit") == "keep"
+                head = set() if keep_head else set(head_parameter_names(model))
                 body = {k: v for k, v in src["state_dict"].items() if k not in head}
                 missing, unexpected = model.load_state_dict(body, strict=False)
                 if unexpected or set(missing) - head:
@@ -148,9 +152,10 @@ def train_block(data: str, design: str, eval_data: dict[str, str], outputs: dict
 
     data/design: the training dataset and design files; eval_data: eval set name -> dataset file
     (split from ``recipe['eval_sets']``); outputs: {'ckpt': [...], 'logits': [...], 'stats': [...]}
-    one path per member; init_checkpoints: per-member pretrained checkpoints (``init_from``).
+    and optionally 'snapshots', one path per member; init_checkpoints: per-member pretrained
+    checkpoints (``init_from``).
     """
-    _setup_logging(log_path)
+    log_to(log_path)
     t_start = time.time()
     device = pick_device(recipe.get("device", "auto"))
     if device.type == "cpu":
@@ -178,6 +183,8 @@ def train_block(data: str, design: str, eval_data: dict[str, str], outputs: dict
     padding, flip = recipe["augment"]["crop_padding"], recipe["augment"]["flip"]
     records_mode = recipe.get("records", "eval_forward")
     head_only = bool(recipe.get("init_from")) and recipe["init_from"].get("train") == "head"
+    if T == 0:
+        log.info("steps: 0 - the network is only evaluated at initialisation")
 
     eval_sets = {}
     for name, (ds_name, split) in recipe["eval_sets"].items():
@@ -204,9 +211,12 @@ def train_block(data: str, design: str, eval_data: dict[str, str], outputs: dict
 
     streams = [Stream(len(r), stable_seed("order", s)) for r, s in zip(member_rows, run_seeds)]
     aug_rngs = [np.random.default_rng(stable_seed("augment", s)) for s in run_seeds]
-    rec = {k: [np.full((n_epochs, len(r)), fill, dtype=dt) for r in member_rows]
+    rec_epochs = n_epochs if records_mode != "none" else 0
+    rec = {k: [np.full((rec_epochs, len(r)), fill, dtype=dt) for r in member_rows]
            for k, fill, dt in (("loss", np.nan, np.float32), ("margin", np.nan, np.float32),
                                ("correct", False, bool), ("step", -1, np.int32))}
+    snaps_at = snapshot_steps(recipe, T, spe)
+    snapshots: list[dict] = [{} for _ in range(E)]
     step, k_eval = 0, 0
     rhash = config_hash({k: v for k, v in recipe.items()
                          if k not in ("threads", "device", "checkpoint_minutes", "ensemble_mode")})
@@ -220,6 +230,7 @@ def train_block(data: str, design: str, eval_data: dict[str, str], outputs: dict
             for g, s in zip(aug_rngs, st["aug_rngs"]):
                 g.bit_generator.state = s
             rec = st["records"]
+            snapshots = st["snapshots"]
             for name, arr in st["logits"].items():
                 eval_sets[name]["logits"] = arr
             step, k_eval = st["step"], st["k_eval"]
@@ -234,7 +245,8 @@ def train_block(data: str, design: str, eval_data: dict[str, str], outputs: dict
                         "ensemble": ens.state(), "optimizer": opt.state_dict(),
                         "streams": [s.state() for s in streams],
                         "aug_rngs": [g.bit_generator.state for g in aug_rngs],
-                        "records": rec, "logits": {n: e["logits"] for n, e in eval_sets.items()}}, tmp)
+                        "records": rec, "snapshots": snapshots,
+                        "logits": {n: e["logits"] for n, e in eval_sets.items()}}, tmp)
         log.info("saved resumable state at step %d", step)
 
     stop = {"signal": None}
@@ -258,6 +270,9 @@ def train_block(data: str, design: str, eval_data: dict[str, str], outputs: dict
                 log.info("eval %d/%d at step %d: %s", k_eval + 1, len(evals), step,
                          " ".join(f"{n} acc {a:.4f}" for n, a in accs.items()))
                 k_eval += 1
+            if step in snaps_at and step not in snapshots[0]:
+                for m in range(E):
+                    snapshots[m][step] = ens.member_state_dict(m)
             if step >= T:
                 break
             if stop["signal"] is not None:
@@ -286,6 +301,12 @@ def train_block(data: str, design: str, eval_data: dict[str, str], outputs: dict
         _write_checkpoint(outputs["ckpt"][m], ens.member_state_dict(m), recipe, in_shape, C, pre, prov, T)
         _write_logits(outputs["logits"][m], eval_sets, m, evals, spe, ds.ids[member_rows[m]], prov)
         _write_stats(outputs["stats"][m], rec, m, ds, member_rows[m], records_mode, prov)
+        if "snapshots" not in outputs:
+            continue
+        with atomic_path(outputs["snapshots"][m]) as tmp:
+            torch.save({"steps": sorted(snapshots[m]), "epochs": [s / spe for s in sorted(snapshots[m])],
+                        "state_dicts": [snapshots[m][s] for s in sorted(snapshots[m])],
+                        "provenance": prov}, tmp)
     state_path.unlink(missing_ok=True)
     log.info("done: %d seeds x %d steps in %.1fs", E, T, time.time() - t_start)
 
