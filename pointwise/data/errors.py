@@ -9,6 +9,7 @@ class DataMissingError(FileNotFoundError):
 
     def __init__(self, dataset: str, path, how_to_obtain: str, detail: str = ""):
         self.dataset, self.path, self.how_to_obtain = dataset, str(path), how_to_obtain
+        self.detail = detail
         msg = f"dataset '{dataset}': cannot read source files at '{path}'"
         if detail:
             msg += f" ({detail})"

@@ -7,7 +7,7 @@ Layout (all arrays share the leading example axis N):
 - ``ids``     int64 [N]           stable example ids; derived sets keep their parent's ids
 - ``split``   uint8 [N]           index into the ``split_names`` attribute (e.g. 0=train, 1=test)
 - optional extra per-example arrays (e.g. ``labels_orig``, ``flipped`` for label noise,
-  ``corruption_severity``); any 1-D array of length N under ``extras/``.
+  ``severity``); any 1-D array of length N under ``extras/``.
 
 Attributes: ``name``, ``num_classes``, ``class_names`` (JSON), ``split_names`` (JSON),
 ``source_sha256`` (JSON {file: sha256}) and the provenance record (see pointwise.provenance).
