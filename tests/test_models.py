@@ -237,3 +237,10 @@ def test_mlp_depth_zero_is_softmax_regression():
     m = build_model({"family": "mlp", "depth": 0}, (1, 8, 8), 10)
     assert m.probe_names == ["input", "softmax"]
     assert count_parameters(m) == 64 * 10 + 10
+
+
+def test_mlp_kaiming_init():
+    m = build_model({"family": "mlp", "depth": 3, "width": 512, "init": "kaiming"}, (1, 16, 16), 10)
+    w = m.hidden[1].weight
+    assert abs(w.std().item() - (2 / 512) ** 0.5) < 0.003
+    assert all(float(l.bias.abs().max()) == 0.0 for l in m.hidden)

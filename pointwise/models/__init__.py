@@ -33,7 +33,7 @@ from .vgg import VGG
 __all__ = ["FAMILIES", "ProbedModel", "build_model", "count_parameters", "head_parameter_names"]
 
 FAMILIES: dict[str, dict] = {
-    "mlp": {"depth": 7, "width": 2048, "probe_every_op": False},
+    "mlp": {"depth": 7, "width": 2048, "probe_every_op": False, "init": "pytorch"},
     "resnet_cifar": {"depth": 20, "width": 16, "init": "pytorch"},
     "resnet18": {"norm": "batch", "width": 1.0, "probe_every_conv": False},
     "vgg": {"depth": 16, "width": 64, "batch_norm": True, "head": "avgpool", "plan": None,

@@ -12,7 +12,7 @@ import torch.nn.functional as F
 from torch import nn
 
 NORMS = ("batch", "group", "group_ws", "none")
-INITS = ("pytorch", "openlth")
+INITS = ("pytorch", "openlth", "kaiming")
 
 
 class WSConv2d(nn.Conv2d):
@@ -75,8 +75,16 @@ def apply_init(model: nn.Module, kind: str) -> None:
     """``pytorch``: leave PyTorch's default initialisation (spec 002 §4.2). ``openlth``: the
     OpenLTH defaults used by paper 003 (spec 003 §4): kaiming_normal_ (fan_in, gain sqrt 2) on
     every conv and linear weight (biases keep the PyTorch default), BatchNorm weight ~ U(0, 1)
-    and bias 0."""
+    and bias 0. ``kaiming``: He-normal weights and zero biases on every conv and linear layer,
+    which keeps the signal alive through deep plain ReLU stacks (e.g. a 7-layer MLP)."""
     if check_init(kind) == "pytorch":
+        return
+    if kind == "kaiming":
+        for m in model.modules():
+            if isinstance(m, (nn.Conv2d, nn.Linear)):
+                nn.init.kaiming_normal_(m.weight, nonlinearity="relu")
+                if m.bias is not None:
+                    m.bias.zero_()
         return
     for m in model.modules():
         if isinstance(m, (nn.Conv2d, nn.Linear)):
