@@ -15,6 +15,8 @@ if not workflow.overwrite_configfiles:
 
 validate(config, "schemas/config.schema.yaml")
 
+report: "report/workflow.rst"
+
 
 include: "rules/common.smk"
 include: "rules/data.smk"

@@ -17,6 +17,7 @@ DATA = f"{RESULTS}/data"
 DESIGNS = f"{RESULTS}/designs"
 RUNS = f"{RESULTS}/runs"
 TABLES = f"{RESULTS}/tables"
+FIGURES = f"{RESULTS}/figures"
 LOGS = f"{RESULTS}/logs"
 BENCH = f"{RESULTS}/benchmarks"
 DATASETS = pwconfig.datasets(config)
@@ -91,4 +92,4 @@ def train_gpus(exp):
 
 
 def all_targets():
-    return [f"{TABLES}/runs/{exp}.csv" for exp in config["experiments"]]
+    return [f"{FIGURES}/runs/{exp}_curves.pdf" for exp in config["experiments"]]

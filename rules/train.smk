@@ -37,12 +37,13 @@ for _exp in config["experiments"]:
 
 
 rule run_summary:
-    """Final accuracy of every seed of an experiment on each of its eval sets."""
+    """Final accuracy of every seed of an experiment on each eval set, and its learning curves."""
     input:
         logits=lambda wc: [f for arch in config["experiments"][wc.experiment]["archs"]
                            for f in run_files(wc.experiment, arch, "logits.h5")],
     output:
-        TABLES + "/runs/{experiment}.csv",
+        summary=TABLES + "/runs/{experiment}.csv",
+        curves=TABLES + "/runs/{experiment}_curves.csv",
     resources:
         mem_mb=4000,
         runtime=10,
@@ -52,3 +53,22 @@ rule run_summary:
         BENCH + "/tables/runs/{experiment}.tsv"
     script:
         "../workflow_scripts/run_summary.py"
+
+
+rule figure_learning_curves:
+    """Learning curves of an experiment (from its curves table, never from raw logits)."""
+    input:
+        TABLES + "/runs/{experiment}_curves.csv",
+    output:
+        pdf=report(FIGURES + "/runs/{experiment}_curves.pdf", category="Training runs",
+                   subcategory="{experiment}", caption="../report/captions/learning_curves.rst"),
+        png=FIGURES + "/runs/{experiment}_curves.png",
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    log:
+        LOGS + "/figures/runs/{experiment}_curves.log",
+    benchmark:
+        BENCH + "/figures/runs/{experiment}_curves.tsv"
+    script:
+        "../workflow_scripts/figure_learning_curves.py"

@@ -46,6 +46,12 @@ def test_every_target_is_built(test_run):
     assert set(summary["eval_set"]) == {"train", "test", "noise2"}
     assert len(summary) == 2 * 4 * 3
     assert summary["accuracy"].between(0, 1).all()
+    curves = read_csv(res / "tables" / "runs" / "split_curves.csv")
+    assert len(curves) == 2 * 4 * 3 * curves["step"].nunique()
+    last = curves[curves["step"] == curves["step"].max()].sort_values(["arch", "seed_index", "eval_set"])
+    assert list(last["accuracy"]) == list(summary.sort_values(["arch", "seed_index", "eval_set"])["accuracy"])
+    for ext in ("pdf", "png"):
+        assert (res / "figures" / "runs" / f"split_curves.{ext}").stat().st_size > 1000
     assert (res / "logs" / "train" / "split" / "mlp" / "block0.log").exists()
     assert (res / "benchmarks" / "train" / "split" / "mlp" / "block0.tsv").exists()
 
@@ -76,6 +82,22 @@ def test_one_target_regenerates_alone(test_run):
     assert ckpt.stat().st_mtime_ns == before
     assert "run_summary" in out.stdout + out.stderr
     assert "train_noisy" not in out.stdout + out.stderr
+
+
+def test_report_holds_every_figure(test_run):
+    out = snakemake("--configfile", "test.yaml", "--report", "report.html", cwd=test_run)
+    assert out.returncode == 0, out.stderr[-3000:]
+    html = (test_run / "report.html").read_text(errors="ignore")
+    assert "Training runs" in html
+    for exp in ("split", "noisy", "pretrain", "finetune"):
+        assert f"{exp}_curves.pdf" in html
+
+
+def test_config_hash_matches_the_documented_recipe(test_run):
+    import pointwise.config as pwconfig
+    from pointwise.provenance import config_hash
+    with h5py.File(test_run / "results" / "test" / "runs" / "noisy" / "mlp" / "block0" / "member0" / "logits.h5") as f:
+        assert f.attrs["config_hash"] == config_hash(pwconfig.load(test_run / "test.yaml"))
 
 
 def test_finetune_starts_from_the_pretrained_run(test_run):

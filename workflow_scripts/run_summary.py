@@ -1,5 +1,6 @@
 from pointwise.logs import log_to
-from pointwise.train.summary import write_run_summary
+from pointwise.train.summary import write_run_tables
 
 log_to(snakemake.log[0])
-write_run_summary(snakemake.input.logits, snakemake.output[0], config=snakemake.config)
+write_run_tables(snakemake.input.logits, snakemake.output.summary, snakemake.output.curves,
+                 config=snakemake.config)
