@@ -134,7 +134,7 @@ def test_profiles_pretrained_configs(cfg):
     for arch in exp["archs"]:
         r = recipe(cfg, "profiles_finetune_cifar10", arch)
         assert r["init_from"] == {"experiment": "profiles_pretrain_cifar100", "arch": arch, "seed": 0,
-                                  "train": "all"}
+                                  "head": "reinit", "train": "all"}
         assert r["epochs"] == 3 and r["batch_size"] == 128
         assert r["optimizer"]["lr"] == 0.001 and r["optimizer"]["weight_decay"] == 0.0
         T = total_steps(r, 5000, 128)
@@ -294,3 +294,10 @@ def test_scores_archs_match_openlth_parameter_counts(cfg):
         assert count_parameters(build_model(cfg["archs"][arch], (3, 32, 32), 10)) == n, arch
     ratio = count_parameters(build_model(cfg["archs"]["cifar_vgg_16"], (3, 32, 32), 10)) / 272_474
     assert math.isclose(ratio, 54.05, abs_tol=0.01)                           # Fig 6 right x-axis
+
+
+def test_scores_keep_epoch20_snapshots_and_ret_keeps_the_head(cfg):
+    r = recipe(cfg, "scores_cifar10", "cifar_resnet_20")
+    assert r["snapshots"] == {"epochs": [10, 20]}
+    assert recipe(cfg, "scores_ret_ft_s0", "cifar_resnet_20")["init_from"]["head"] == "keep"
+    assert recipe(cfg, "depth_hinge_untrained", "vgg16_nobn")["steps"] == 0
