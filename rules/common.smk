@@ -17,6 +17,7 @@ DATA = f"{RESULTS}/data"
 DESIGNS = f"{RESULTS}/designs"
 RUNS = f"{RESULTS}/runs"
 TABLES = f"{RESULTS}/tables"
+CLAIMS = f"{RESULTS}/claims"
 FIGURES = f"{RESULTS}/figures"
 LOGS = f"{RESULTS}/logs"
 BENCH = f"{RESULTS}/benchmarks"
@@ -91,5 +92,9 @@ def train_gpus(exp):
     return 1 if config["experiments"][exp].get("gpu", True) and config.get("device", "auto") != "cpu" else 0
 
 
+# Each paper's rule file appends its final targets (figures, tables, claims) here.
+PAPER_TARGETS = []
+
+
 def all_targets():
-    return [f"{FIGURES}/runs/{exp}_curves.pdf" for exp in config["experiments"]]
+    return [f"{FIGURES}/runs/{exp}_curves.pdf" for exp in config["experiments"]] + PAPER_TARGETS
