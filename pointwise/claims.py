@@ -4,7 +4,7 @@ A claims table reports what the data shows: the statistic is computed from the w
 outputs and compared with the threshold; nothing is asserted. ``claims/{paper}.csv`` has one row
 per claim: ``claim`` (id, e.g. "C3"), ``description``, ``statistic`` (how it is measured),
 ``threshold`` (e.g. "> 0.5"), ``measured`` (float, NaN when the data cannot say), ``result``
-(PASS / FAIL / N/A) and ``note`` (context, e.g. the noise floor next to a fraction).
+(PASS / FAIL / NO DATA) and ``note`` (context, e.g. the noise floor next to a fraction).
 """
 from __future__ import annotations
 
@@ -31,9 +31,9 @@ class Claim:
 
     @property
     def result(self) -> str:
-        """PASS/FAIL from comparing ``measured`` with ``threshold``; N/A when not measurable."""
+        """PASS/FAIL from comparing ``measured`` with ``threshold``; NO DATA when not measurable."""
         if self.measured is None or (isinstance(self.measured, float) and math.isnan(self.measured)):
-            return "N/A"
+            return "NO DATA"
         op, value = self.threshold.split(maxsplit=1)
         if op not in _OPS:
             raise ValueError(f"claim {self.claim}: threshold '{self.threshold}' must start with one of {list(_OPS)}")
