@@ -15,6 +15,7 @@ from typing import Mapping
 
 from pointwise.data import cifar, cifar10_1, cifar10_2, cinic10, fashion_mnist, svhn
 from pointwise.data.corruptions import corrupt_dataset
+from pointwise.data.downsample import downsample
 from pointwise.data.errors import DataMissingError
 from pointwise.data.label_noise import add_label_noise
 from pointwise.data.store import ImageDataset, read_dataset, write_dataset
@@ -23,7 +24,7 @@ from pointwise.data.synthetic import make_synthetic
 from pointwise.provenance import provenance
 
 FILE_SOURCES = ("fashion_mnist", "cifar10", "cifar100", "svhn", "cifar10_1", "cifar10_2", "cinic10")
-DERIVATIONS = ("balanced_subset", "label_noise", "corruption")
+DERIVATIONS = ("balanced_subset", "label_noise", "corruption", "downsample")
 
 
 def how_to_obtain(source: str, name: str, spec: Mapping | None = None) -> str:
@@ -117,6 +118,8 @@ def derive(name: str, spec: Mapping, parent: ImageDataset) -> ImageDataset:
     elif kind == "label_noise":
         ds = add_label_noise(parent, float(spec["fraction"]), mode=spec.get("mode", "other_class"),
                              split=spec.get("split", "train"), seed=seed, name=name)
+    elif kind == "downsample":
+        ds = downsample(parent, int(spec["factor"]), name=name)
     elif kind == "corruption":
         ds = corrupt_dataset(parent, spec["corruption"], int(spec["severity"]),
                              split=spec.get("split", "test"), seed=seed, name=name)
