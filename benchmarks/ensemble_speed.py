@@ -26,8 +26,9 @@ from pointwise.designs import build_design  # noqa: E402
 from pointwise.train.engine import train_block  # noqa: E402
 
 ARCHS = {
-    "mlp-7x256": {"family": "mlp", "depth": 7, "width": 256},
-    "cnn-16-32-64": {"family": "small_cnn", "widths": [16, 32, 64], "norm": "batch"},
+    "mlp-2x64": {"family": "mlp", "depth": 2, "width": 64},
+    "mlp-7x256": {"family": "mlp", "depth": 7, "width": 256, "init": "kaiming"},
+    "cnn-8-16-32": {"family": "small_cnn", "widths": [8, 16, 32], "norm": "batch"},
 }
 
 
@@ -66,10 +67,18 @@ def bench(args) -> list[dict]:
         for s in range(args.seeds):
             train([s], f"solo{s}")
         t_seq = time.perf_counter() - t0
-        rows.append({"arch": arch, "seeds": args.seeds, "ensemble_s": t_ens, "sequential_s": t_seq,
+        from pointwise.train.ensemble import choose_mode
+        from pointwise.models import build_model
+        mode = choose_mode(build_model(ARCHS[arch], (1, 28, 28), 10), args.seeds,
+                           torch.device("cuda" if device_is_cuda(args.device) else "cpu"))
+        rows.append({"arch": arch, "mode": mode, "seeds": args.seeds, "ensemble_s": t_ens, "sequential_s": t_seq,
                      "ensemble_seeds_per_s": args.seeds / t_ens, "sequential_seeds_per_s": args.seeds / t_seq,
                      "speedup": t_seq / t_ens})
     return rows
+
+
+def device_is_cuda(name: str) -> bool:
+    return name == "cuda" or (name == "auto" and torch.cuda.is_available())
 
 
 def main():
@@ -83,9 +92,9 @@ def main():
     device = "cuda" if args.device == "auto" and torch.cuda.is_available() else args.device
     print(f"device: {device if device != 'auto' else 'cpu'}; torch {torch.__version__}; "
           f"{args.seeds} seeds x {args.examples} examples x {args.epochs} epochs, batch 128, 28x28x1")
-    print(f"{'arch':<14} {'ensemble s':>10} {'sequential s':>12} {'seeds/s ens':>11} {'seeds/s seq':>11} {'speedup':>8}")
+    print(f"{'arch':<14} {'mode':>5} {'ensemble s':>10} {'sequential s':>12} {'seeds/s ens':>11} {'seeds/s seq':>11} {'speedup':>8}")
     for r in bench(args):
-        print(f"{r['arch']:<14} {r['ensemble_s']:>10.2f} {r['sequential_s']:>12.2f} "
+        print(f"{r['arch']:<14} {r['mode']:>5} {r['ensemble_s']:>10.2f} {r['sequential_s']:>12.2f} "
               f"{r['ensemble_seeds_per_s']:>11.3f} {r['sequential_seeds_per_s']:>11.3f} {r['speedup']:>7.2f}x")
 
 
