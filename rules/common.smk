@@ -22,6 +22,9 @@ FIGURES = f"{RESULTS}/figures"
 LOGS = f"{RESULTS}/logs"
 BENCH = f"{RESULTS}/benchmarks"
 DATASETS = pwconfig.datasets(config)
+# Conda environments for --software-deployment-method conda (docs/cluster.md).
+CPU_ENV = "../envs/cpu.yaml"
+GPU_ENV = "../envs/cuda.yaml"
 
 
 wildcard_constraints:
@@ -85,6 +88,13 @@ def train_inputs(exp):
         return files
 
     return inputs
+
+
+def train_gpu_model(exp):
+    """The GPU model a training job of ``exp`` asks for (None: any; dropped for CPU jobs)."""
+    if not train_gpus(exp):
+        return None
+    return config["experiments"][exp].get("gpu_model", config.get("gpu_model"))
 
 
 def train_gpus(exp):

@@ -17,6 +17,8 @@ rule dataset:
         LOGS + "/data/{dataset}.log",
     benchmark:
         BENCH + "/data/{dataset}.tsv"
+    conda:
+        CPU_ENV
     script:
         "../workflow_scripts/build_dataset.py"
 
@@ -37,5 +39,7 @@ rule design:
         LOGS + "/designs/{experiment}.log",
     benchmark:
         BENCH + "/designs/{experiment}.tsv"
+    conda:
+        CPU_ENV
     script:
         "../workflow_scripts/build_design.py"

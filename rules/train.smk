@@ -25,6 +25,7 @@ for _exp in config["experiments"]:
         threads: config.get("threads", 2)
         resources:
             gpu=lambda wc, exp=_exp: train_gpus(exp),
+            gpu_model=lambda wc, exp=_exp: train_gpu_model(exp),
             cpus_per_gpu=lambda wc, exp=_exp: 4 if train_gpus(exp) else 0,
             mem_mb=lambda wc, attempt, exp=_exp: config["experiments"][exp]["mem_mb"] * attempt,
             runtime=lambda wc, attempt, exp=_exp: config["experiments"][exp]["runtime_minutes"] * attempt,
@@ -32,6 +33,8 @@ for _exp in config["experiments"]:
             f"{LOGS}/train/{_exp}/{{arch}}/block{{block}}.log",
         benchmark:
             f"{BENCH}/train/{_exp}/{{arch}}/block{{block}}.tsv"
+        conda:
+            GPU_ENV
         script:
             "../workflow_scripts/train_block.py"
 
@@ -51,6 +54,8 @@ rule run_summary:
         LOGS + "/tables/runs/{experiment}.log",
     benchmark:
         BENCH + "/tables/runs/{experiment}.tsv"
+    conda:
+        CPU_ENV
     script:
         "../workflow_scripts/run_summary.py"
 
@@ -70,5 +75,7 @@ rule figure_learning_curves:
         LOGS + "/figures/runs/{experiment}_curves.log",
     benchmark:
         BENCH + "/figures/runs/{experiment}_curves.tsv"
+    conda:
+        CPU_ENV
     script:
         "../workflow_scripts/figure_learning_curves.py"
