@@ -1,0 +1,414 @@
+"""Paper 002 workflow glue: tables from run files (``knn.h5``, ``logits.h5``) and the claims.
+
+Each function reads the files one rule names and writes that rule's outputs (CSV with a provenance
+line); the arithmetic lives in the concept modules of :mod:`pointwise.depth`.
+
+- :func:`write_run_table`: one row per query of one run (spec §6.1 ``prediction_depth.csv``):
+  example_id, split, label, label_orig, net_pred, correct, pd, pd_defined, knn_pred_0..L,
+  iter_learned, iter_learned_resc, output_margin, and conf_label_0..L / conf_consensus_0..L are
+  not stored (Fig 8 reads the k-NN votes in :func:`write_aggregates`).
+- :func:`write_aggregates`: per_example.csv, by_depth.csv, groups.csv, group_layer_curves.csv,
+  improvement.csv of one (experiment, arch).
+- :func:`write_correlations`: Fig 2 (split-half diagonal and cross-architecture Spearman).
+- :func:`write_accuracy_table`: Table 2 (network accuracy per split, mean and sd over runs).
+- :func:`write_depth_claims`: claims/depth.csv (spec §6.2).
+"""
+from __future__ import annotations
+
+import logging
+
+import h5py
+import numpy as np
+import pandas as pd
+
+from pointwise.io import read_csv, write_csv
+from pointwise.probes.knn import vote_fraction
+from pointwise.provenance import provenance
+
+from .aggregate import HELD_OUT, TEST, TRAIN, VAL_CODES, per_example, run_table, stack_runs
+from .by_depth import mean_by_depth
+from .consistency import consensus_class, vote_counts_runs
+from .corners import GROUPS, corner_distances, corner_groups
+from .correlation import spearman, split_half_spearman
+from .improvement import improvement
+from .iteration_learned import iteration_learned, rescale_iteration_learned
+from .margins import output_margin
+
+log = logging.getLogger("pointwise.depth")
+
+DEFAULTS = {
+    "experiments": [],       # experiments whose runs are probed
+    "archs": None,           # the archs of those experiments that are probed (None: every arch)
+    "k": 30,                 # k-NN neighbours (paper A.4)
+    "tie": "nearest",        # k-NN vote tie rule
+    "il_quantile": 0.95,     # iteration learned rescaled at this percentile (footnote 6)
+    "groups_n": 100,         # examples per corner group (Fig 7/8)
+    "corners": "theoretical",
+    "bins": 20,              # 2-D histogram bins of the figures
+    "split_seed": 0,         # random halves of the runs (split-half Spearman, improvement)
+    "noise": None,           # {experiment, arch}: the 40%-label-noise runs (Fig 5 middle/right)
+    "probe_runtime_minutes": 10,
+    "probe_mem_mb": 4000,
+}
+
+SPLITS = {"train": (TRAIN,), "val": VAL_CODES, "held_out": (HELD_OUT,), "test": (TEST,)}
+
+
+def settings(config: dict) -> dict | None:
+    """``papers.depth`` of the config with defaults filled in; None when the section is absent."""
+    sec = (config.get("papers") or {}).get("depth")
+    if sec is None:
+        return None
+    out = {**DEFAULTS, **sec}
+    for exp in out["experiments"]:
+        if exp not in config["experiments"]:
+            raise ValueError(f"papers.depth.experiments: unknown experiment {exp!r}")
+    return out
+
+
+def archs_of(config: dict, st: dict, experiment: str) -> list[str]:
+    """The probed archs of ``experiment``: its archs, filtered by ``papers.depth.archs``."""
+    archs = list(config["experiments"][experiment]["archs"])
+    return archs if st["archs"] is None else [a for a in archs if a in st["archs"]]
+
+
+def models(config: dict, st: dict) -> list[tuple[str, str]]:
+    """(experiment, arch) of every probed model: the experiments' archs, then the noise model."""
+    out = [(e, a) for e in st["experiments"] for a in archs_of(config, st, e)]
+    if st["noise"]:
+        out.append((st["noise"]["experiment"], st["noise"]["arch"]))
+    return out
+
+
+def _prov(config, inputs):
+    return provenance(config, inputs=[str(p) for p in inputs])
+
+
+def _read_knn(path, with_neighbours=False):
+    from pointwise.probes.run_probes import read_knn
+
+    d = read_knn(path)
+    if not with_neighbours:
+        d.pop("neighbour_labels", None)
+    return d
+
+
+def eval_predictions(logits_path, dataset: str, ids) -> tuple[np.ndarray, np.ndarray]:
+    """(steps [M+1], predictions [M+1, n]) of the examples ``ids`` at every eval point of a run,
+    from the eval sets of ``logits.h5`` drawn from ``dataset``; -1 where an id is in none."""
+    with h5py.File(logits_path, "r") as f:
+        steps = f["steps"][()]
+        pred = np.full((len(steps), len(ids)), -1, dtype=np.int64)
+        ids = np.asarray(ids)
+        for name in f:
+            g = f[name]
+            if not isinstance(g, h5py.Group) or g.attrs.get("dataset") != dataset:
+                continue
+            gid = g["ids"][()]
+            order = np.argsort(gid)
+            pos = np.clip(np.searchsorted(gid[order], ids), 0, len(gid) - 1)
+            hit = gid[order][pos] == ids
+            if hit.any():
+                lg = g["logits"][()]                                  # [M+1, n_g, C]
+                pred[:, hit] = lg[:, order[pos[hit]]].astype(np.float32).argmax(-1)
+    return steps, pred
+
+
+def run_frame(knn_path, logits_path, st: dict) -> pd.DataFrame:
+    """The per-run table of one run (module docstring)."""
+    knn = _read_knn(knn_path)
+    df = run_table(knn)
+    steps, preds = eval_predictions(logits_path, knn["attrs"]["dataset"], knn["query_ids"])
+    seen = (preds >= 0).all(0)
+    il = np.full(len(df), np.nan)
+    if seen.any():
+        il[seen] = iteration_learned(preds[:, seen], steps)
+    df["iter_learned"] = il
+    df["iter_learned_resc"] = rescale_iteration_learned(il, st["il_quantile"], pool=~np.isnan(il)) \
+        if seen.any() else np.nan
+    df["output_margin"] = output_margin(knn["logits"])
+    df.insert(0, "seed_index", int(knn["attrs"]["seed_index"]))
+    return df
+
+
+def write_run_table(knn_path, logits_path, out, st: dict, config=None) -> pd.DataFrame:
+    df = run_frame(knn_path, logits_path, st)
+    write_csv(df, out, _prov(config, [knn_path, logits_path]))
+    log.info("%s: %d queries, PD undefined for %d", out, len(df), int((~df["pd_defined"]).sum()))
+    return df
+
+
+def _L(tables) -> int:
+    return sum(c.startswith("knn_pred_") for c in tables[0].columns) - 1
+
+
+def _matrices(tables):
+    pd_runs, ids = stack_runs(tables, "pd")
+    split, _ = stack_runs(tables, "split", ids, fill=-1)
+    net, _ = stack_runs(tables, "net_pred", ids, fill=-1)
+    L = _L(tables)
+    knn = np.stack([stack_runs(tables, f"knn_pred_{l}", ids, fill=-1)[0] for l in range(L + 1)], 1)
+    lab = stack_runs(tables, "label", ids, fill=-1)[0].max(0)
+    lab_orig = stack_runs(tables, "label_orig", ids, fill=-1)[0].max(0)
+    extra = {k: stack_runs(tables, k, ids)[0] for k in ("iter_learned_resc", "output_margin")}
+    corr = (net == lab[None]).astype(float)
+    return {"pd": pd_runs, "ids": ids, "split": split, "net": net, "knn": knn, "label": lab,
+            "label_orig": lab_orig, "extra": extra, "correct": corr, "L": L}
+
+
+def _confidences(knn_paths, ids, classes):
+    """Vote fraction [R, L+1, n] of class ``classes`` [n] (NaN where not a query) per run."""
+    out = None
+    for r, p in enumerate(knn_paths):
+        d = _read_knn(p, with_neighbours=True)
+        nb = d["neighbour_labels"]                                   # [L+1, q, k]
+        if out is None:
+            out = np.full((len(knn_paths), nb.shape[0], len(ids)), np.nan)
+        pos = np.searchsorted(ids, d["query_ids"])
+        cls = classes[pos]
+        ok = cls >= 0
+        out[r][:, pos[ok]] = vote_fraction(nb[:, ok], cls[ok][None])
+    return out
+
+
+def aggregates(run_csvs, knn_paths, st: dict) -> dict:
+    """All per-(experiment, arch) tables as DataFrames (module docstring)."""
+    tables = [read_csv(p) for p in run_csvs]
+    m = _matrices(tables)
+    L, C = m["L"], int(max(m["label"].max(), m["net"].max())) + 1
+    ex = per_example(m["pd"], m["split"], m["ids"], m["label"], m["net"], C, extra=m["extra"])
+    ex.insert(2, "label_orig", m["label_orig"])
+    ex["flipped"] = m["label"] != m["label_orig"]
+    dist = corner_distances(ex["mpd_val"], ex["mpd_train"], L, st["corners"])
+    ex = pd.concat([ex, dist], axis=1)
+    groups = corner_groups(ex["mpd_val"], ex["mpd_train"], L, n=st["groups_n"], ids=m["ids"],
+                           corners=st["corners"])
+    # quantities against integer depth, per split of the occurrences
+    frames = []
+    for name, codes in SPLITS.items():
+        mask = np.isin(m["split"], codes)
+        if not mask.any():
+            continue
+        acc = mean_by_depth(m["pd"], m["correct"], mask, L, name="accuracy")
+        il = mean_by_depth(m["pd"], m["extra"]["iter_learned_resc"], mask, L, name="il_resc")
+        om = mean_by_depth(m["pd"], m["extra"]["output_margin"], mask, L, name="output_margin")
+        n_occ = int(mask.sum())
+        und = int((mask & np.isnan(m["pd"])).sum())
+        frames.append(acc.join(il[["il_resc", "il_resc_sd"]]).join(om[["output_margin", "output_margin_sd"]])
+                      .assign(split=name, n_occurrences=n_occ, n_undefined=und))
+    by_depth = pd.concat(frames, ignore_index=True)
+    # Fig 8: k-NN confidence and accuracy by layer per corner group, for GT and consensus class
+    val = np.isin(m["split"], VAL_CODES)
+    cons = ex["consensus"].to_numpy().astype(np.int64)
+    curves = []
+    for target, cls in (("label", m["label"].astype(np.int64)), ("consensus", cons)):
+        conf = _confidences(knn_paths, m["ids"], cls)                         # [R, L+1, n]
+        hit = (m["knn"] == cls[None, None]).astype(float)
+        for g in GROUPS:
+            cols = groups.loc[groups["group"] == g, "index"].to_numpy()
+            msk = val[:, None, cols] & (cls[cols] >= 0)[None, None]
+            msk = np.broadcast_to(msk, conf[:, :, cols].shape)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                n = msk.sum((0, 2))
+                cf = np.where(msk, conf[:, :, cols], 0).sum((0, 2)) / n
+                ac = np.where(msk, hit[:, :, cols], 0).sum((0, 2)) / n
+            curves.append(pd.DataFrame({"group": g, "target": target, "layer": np.arange(L + 1),
+                                        "confidence": cf, "accuracy": ac, "n_pairs": n}))
+    group_curves = pd.concat(curves, ignore_index=True)
+    impr = improvement(m["pd"], m["split"], m["net"], m["knn"], m["label"], L, n=st["groups_n"],
+                       corners=st["corners"], seed=st["split_seed"])
+    # inference curve (Fig 5 right): k-NN accuracy by layer on subsets, against given and original labels
+    inf = []
+    subsets = {"train_clean": (m["split"] == TRAIN) & ~ex["flipped"].to_numpy()[None],
+               "train_flipped": (m["split"] == TRAIN) & ex["flipped"].to_numpy()[None],
+               "held_out": m["split"] == HELD_OUT, "test": m["split"] == TEST}
+    for sub, mask in subsets.items():
+        for against, y in (("given", m["label"]), ("original", m["label_orig"])):
+            n = int(mask.sum())
+            with np.errstate(invalid="ignore", divide="ignore"):
+                acc = ((m["knn"] == y[None, None]) & mask[:, None]).sum((0, 2)) / n if n else \
+                    np.full(L + 1, np.nan)
+            inf.append(pd.DataFrame({"subset": sub, "against": against, "layer": np.arange(L + 1),
+                                     "knn_accuracy": acc, "n_pairs": n}))
+    return {"per_example": ex, "by_depth": by_depth, "groups": groups,
+            "group_layer_curves": group_curves, "improvement": impr,
+            "inference_curve": pd.concat(inf, ignore_index=True)}
+
+
+def write_aggregates(run_csvs, knn_paths, outputs: dict, st: dict, config=None) -> None:
+    """Write every table of :func:`aggregates` to ``outputs[name]``."""
+    tabs = aggregates(run_csvs, knn_paths, st)
+    prov = _prov(config, list(run_csvs) + list(knn_paths))
+    for name, path in outputs.items():
+        write_csv(tabs[name], path, prov)
+
+
+def correlations(runs_by_arch: dict, st: dict) -> pd.DataFrame:
+    """Fig 2 left (spec §3.10): rows split (train/val), arch_a, arch_b, rho, n; the diagonal is
+    the split-half Spearman of mPD, off-diagonal the Spearman of the two archs' mPD."""
+    mats = {a: _matrices([read_csv(p) for p in paths]) for a, paths in runs_by_arch.items()}
+    rows = []
+    for sname in ("train", "val"):
+        codes = SPLITS[sname]
+        mpd = {}
+        for a, m in mats.items():
+            ex = per_example(m["pd"], m["split"], m["ids"])
+            mpd[a] = pd.Series(ex[f"mpd_{sname}"].to_numpy(), index=m["ids"])
+        archs = list(mats)
+        for i, a in enumerate(archs):
+            for b in archs[i:]:
+                if a == b:
+                    m = mats[a]
+                    rho, n = split_half_spearman(m["pd"], np.isin(m["split"], codes), seed=st["split_seed"])
+                else:
+                    j = mpd[a].index.intersection(mpd[b].index)
+                    rho, n = spearman(mpd[a][j].to_numpy(), mpd[b][j].to_numpy())
+                rows.append({"split": sname, "arch_a": a, "arch_b": b, "rho": rho, "n": n})
+    return pd.DataFrame(rows)
+
+
+def write_correlations(runs_by_arch: dict, out, st: dict, config=None) -> None:
+    write_csv(correlations(runs_by_arch, st), out,
+              _prov(config, [p for ps in runs_by_arch.values() for p in ps]))
+
+
+def accuracy_table(run_csvs: dict) -> pd.DataFrame:
+    """Table 2: per (experiment, arch, split) the network's mean/sd accuracy over runs, the number
+    of runs, and the fraction of queries whose PD is undefined (softmax probe != network)."""
+    rows = []
+    for (exp, arch), paths in run_csvs.items():
+        accs = {}
+        for p in paths:
+            t = read_csv(p)
+            for sname, codes in (("train", (TRAIN,)), ("held_out", (HELD_OUT,)), ("test", (TEST,))):
+                s = t[t["split"].isin(codes)]
+                if len(s):
+                    accs.setdefault(sname, []).append((s["correct"].mean(), (~s["pd_defined"]).mean()))
+        for sname, v in accs.items():
+            a = np.array(v)
+            rows.append({"experiment": exp, "arch": arch, "split": sname, "n_runs": len(a),
+                         "accuracy_mean": a[:, 0].mean(), "accuracy_sd": a[:, 0].std(ddof=1) if len(a) > 1 else np.nan,
+                         "pd_undefined_fraction": a[:, 1].mean()})
+    return pd.DataFrame(rows)
+
+
+def write_accuracy_table(run_csvs: dict, out, config=None) -> None:
+    write_csv(accuracy_table(run_csvs), out, _prov(config, [p for ps in run_csvs.values() for p in ps]))
+
+
+def _auroc(score, positive) -> float:
+    s = np.asarray(score, np.float64)
+    y = np.asarray(positive, bool)
+    ok = np.isfinite(s)
+    s, y = s[ok], y[ok]
+    if y.all() or not y.any():
+        return float("nan")
+    from scipy.stats import rankdata
+
+    r = rankdata(s)
+    n1, n0 = y.sum(), (~y).sum()
+    return float((r[y].sum() - n1 * (n1 + 1) / 2) / (n1 * n0))
+
+
+def _by_depth_rho(bd: pd.DataFrame, col: str, split: str = "val", min_mass: float = 0.01) -> float:
+    s = bd[(bd["split"] == split) & (bd["mass"] >= min_mass)]
+    return spearman(s["depth"].to_numpy(), s[col].to_numpy())[0] if len(s) >= 3 else float("nan")
+
+
+def depth_claims(tables: dict, correlation: pd.DataFrame, st: dict) -> list:
+    """The spec §6.2 claims measurable from the tables of the main (experiment, arch) pairs.
+    ``tables``: {"<experiment>/<arch>": {"per_example", "by_depth", "groups", "improvement",
+    "inference_curve"}}; the first key is the reference model of single-model claims."""
+    from pointwise.claims import Claim
+
+    ref = next(iter(tables))
+    t = tables[ref]
+    ex, bd, gr, im = t["per_example"], t["by_depth"], t["groups"], t["improvement"]
+    cl = []
+    rho, n = spearman(ex["mpd_val"], ex["cstar"])
+    cl.append(Claim("C1", "PD tracks consistency: higher mean validation PD, lower C*",
+                    f"Spearman(mPD_val, C*) over examples ({ref})", "< 0", rho, f"n={n}"))
+    cl.append(Claim("C2", "PD predicts accuracy: acc(d) falls with d",
+                    f"Spearman(d, acc(d)) over held-out+test depths with mass >= 1% ({ref})", "<= -0.8",
+                    _by_depth_rho(bd, "accuracy")))
+    diag = correlation[(correlation["arch_a"] == correlation["arch_b"]) & (correlation["split"] == "train")]
+    cl.append(Claim("C4a", "PD is consistent across seeds: split-half Spearman of mPD_train",
+                    "min over archs of the split-half Spearman (train occurrences)", "> 0.5",
+                    float(diag["rho"].min()) if len(diag) else float("nan"),
+                    "; ".join(f"{a}: {r:.3f}" for a, r in zip(diag["arch_a"], diag["rho"]))))
+    off = correlation[(correlation["arch_a"] != correlation["arch_b"]) & (correlation["split"] == "train")]
+    cl.append(Claim("C4b", "PD is consistent across architectures (conv vs MLP)",
+                    "min cross-arch Spearman of mPD_train", "> 0",
+                    float(off["rho"].min()) if len(off) else float("nan")))
+    for sname in ("train", "val"):
+        r, n = spearman(ex[f"mpd_{sname}"], ex[f"iter_learned_resc_{sname}"])
+        cl.append(Claim(f"C5_{sname}", f"PD correlates with iteration learned ({sname} occurrences)",
+                        f"Spearman(mPD_{sname}, mean IL_resc_{sname}) ({ref})", "> 0", r, f"n={n}"))
+    cl.append(Claim("C5_curve", "Fig 5 left increases: mean IL_resc rises with PD",
+                    f"Spearman(d, mean IL_resc(d)), held-out+test, mass >= 1% ({ref})", "> 0",
+                    _by_depth_rho(bd, "il_resc")))
+    lm = np.log(ex["output_margin_val"].where(ex["output_margin_val"] > 0))
+    from scipy import stats as _st
+
+    ok = np.isfinite(lm) & np.isfinite(ex["mpd_val"])
+    pr = float(_st.pearsonr(ex["mpd_val"][ok], lm[ok]).statistic) if ok.sum() > 2 else float("nan")
+    cl.append(Claim("C8", "Margins: higher PD, smaller output margin",
+                    f"Pearson(mPD_val, log mean output margin_val) ({ref})", "< 0", pr,
+                    "paper: -0.70 (FULL ensemble, test split)"))
+    mc = gr.merge(ex[["example_id", "cstar"]], on="example_id").groupby("group")["cstar"].mean()
+    if all(g in mc for g in GROUPS):
+        gap = min(mc["easy"], mc["looks_like_different"]) - max(mc["ambiguous"], mc["ambiguous_unless_label"])
+    else:
+        gap = float("nan")
+    cl.append(Claim("C10", "Corner groups: the ambiguous groups have lower C* than easy / looks-like-different",
+                    "min(C* easy, C* looks-like) - max(C* ambiguous, C* ambiguous-unless-label)", "> 0",
+                    gap, "; ".join(f"{g}: {v:.3f}" for g, v in mc.items())))
+    for sel in ("in_sample", "held_out"):
+        s = im[im["selection"] == sel]
+        best = float((s["knn_acc_pooled"] - s["net_acc_pooled"]).iloc[1:-1].max()) if len(s) > 2 else float("nan")
+        cl.append(Claim(f"C11_{sel}", f"Improvement: a middle-layer k-NN beats the network on G_LR ({sel} selection)",
+                        "max over middle layers of k-NN accuracy - network accuracy (pooled)", "> 0", best,
+                        f"network {float(s['net_acc_pooled'].iloc[0]):.3f}" if len(s) else ""))
+    und = []
+    for key, tb in tables.items():
+        b = tb["by_depth"].drop_duplicates("split")
+        und.append(float(b["n_undefined"].sum() / b["n_occurrences"].sum()))
+    cl.append(Claim("C12", "Sanity: the softmax probe rarely disagrees with the network",
+                    "max over models of the fraction of occurrences with undefined PD", "< 0.01", max(und),
+                    ", ".join(f"{k}: {u:.4f}" for k, u in zip(tables, und))))
+    noise = st.get("noise")
+    if noise:
+        key = f"{noise['experiment']}/{noise['arch']}"
+        if key in tables:
+            nx = tables[key]["per_example"]
+            cl.append(Claim("C6", "Mislabeled examples have high PD_train",
+                            f"AUROC(mPD_train -> flipped) ({key})", "> 0.8",
+                            _auroc(nx["mpd_train"], nx["flipped"]), f"{int(nx['flipped'].sum())} flipped"))
+            fl = nx[nx["flipped"] & (nx["consensus"] >= 0)]
+            cl.append(Claim("C6b", "The consensus class of flipped examples is mostly their original label",
+                            f"fraction of flipped examples with consensus == original label ({key})", "> 0.5",
+                            float((fl["consensus"] == fl["label_orig"]).mean()) if len(fl) else float("nan")))
+            ic = tables[key]["inference_curve"]
+            f_orig = ic[(ic["subset"] == "train_flipped") & (ic["against"] == "original")]["knn_accuracy"].to_numpy()
+            if len(f_orig) > 2:
+                drop = float(np.nanmax(f_orig[:-1]) - f_orig[-1])
+            else:
+                drop = float("nan")
+            cl.append(Claim("C7", "Inference curve under noise: k-NN accuracy of flipped examples against "
+                            "their original label peaks before the softmax and falls",
+                            f"max over layers < L of k-NN acc (original label) - acc at L ({key})", "> 0", drop))
+    return cl
+
+
+def write_depth_claims(inputs: dict, out, st: dict, config=None) -> None:
+    """``inputs``: "<experiment>/<arch>/<table>" -> csv path, plus "correlation" -> csv path."""
+    from pointwise.claims import write_claims
+
+    tables: dict = {}
+    for key, path in inputs.items():
+        if key == "correlation":
+            continue
+        model, name = key.rsplit("/", 1)
+        tables.setdefault(model, {})[name] = read_csv(path)
+    corr = read_csv(inputs["correlation"])
+    write_claims(depth_claims(tables, corr, st), out, _prov(config, list(inputs.values())))

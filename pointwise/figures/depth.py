@@ -1,0 +1,199 @@
+"""Figures of paper 002 (Baldock et al. 2021), one function per figure, from the tables of
+:mod:`pointwise.depth.pipeline` (never from raw logits or k-NN files). :func:`draw` maps a figure
+name to its function and its input tables."""
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from pointwise.io import read_csv
+
+from . import save
+
+GROUP_COLORS = {"easy": "tab:green", "looks_like_different": "tab:orange",
+                "ambiguous_unless_label": "tab:blue", "ambiguous": "tab:red"}
+
+
+def _hist2d(ax, x, y, bins, xlabel, ylabel, title=""):
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    ok = np.isfinite(x) & np.isfinite(y)
+    if ok.sum():
+        ax.hist2d(x[ok], y[ok], bins=bins, cmap="viridis", cmin=1)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(f"{title} (n={int(ok.sum())})")
+
+
+def fig1_right(by_depth: pd.DataFrame, title: str = ""):
+    """PD histogram over (run, training point) pairs (Fig 1 right); the undefined share in the legend."""
+    fig, ax = plt.subplots(figsize=(4.5, 3.2))
+    for split, style in (("train", "-o"), ("val", "--s")):
+        s = by_depth[by_depth["split"] == split]
+        if len(s):
+            und = s["n_undefined"].iloc[0] / max(s["n_occurrences"].iloc[0], 1)
+            ax.plot(s["depth"], s["mass"], style, label=f"{split} (undefined {und:.2%})")
+    ax.set_xlabel("prediction depth")
+    ax.set_ylabel("probability")
+    ax.set_title(title)
+    ax.legend(fontsize=8)
+    return fig
+
+
+def fig3(per_example: pd.DataFrame, bins: int = 20, title: str = ""):
+    """Consistency score against mean validation PD: all / consensus == GT / consensus != GT."""
+    fig, axes = plt.subplots(1, 3, figsize=(12, 3.5), sharey=True)
+    ex = per_example
+    same = ex["consensus"] == ex["label"]
+    for ax, (name, sel) in zip(axes, (("all", slice(None)), ("consensus = label", same),
+                                      ("consensus != label", ~same))):
+        s = ex[sel]
+        _hist2d(ax, s["mpd_val"], s["consistency"], bins, "mean validation PD", "consistency score", name)
+    fig.suptitle(title)
+    return fig
+
+
+def fig4_left(per_example: pd.DataFrame, bins: int = 20, title: str = ""):
+    """Consensus-consistency C* against mean validation PD."""
+    fig, ax = plt.subplots(figsize=(4.5, 3.5))
+    _hist2d(ax, per_example["mpd_val"], per_example["cstar"], bins, "mean validation PD",
+            "consensus-consistency C*", title)
+    return fig
+
+
+def _by_depth_lines(tables: dict, col: str, ylabel: str, split: str = "val"):
+    fig, ax = plt.subplots(figsize=(4.5, 3.5))
+    for name, bd in tables.items():
+        s = bd[bd["split"] == split]
+        line, = ax.plot(s["depth"], s[col], "-", label=name)
+        ax.scatter(s["depth"], s[col], s=400 * s["mass"], color=line.get_color(), alpha=0.7)
+    ax.set_xlabel("prediction depth (per run)")
+    ax.set_ylabel(ylabel)
+    ax.legend(fontsize=8)
+    return fig
+
+
+def fig4_right(tables: dict):
+    """Accuracy of (run, held-out point) pairs against their PD; marker size = mass."""
+    return _by_depth_lines(tables, "accuracy", "accuracy")
+
+
+def fig5_left(tables: dict):
+    """Mean rescaled iteration learned against PD on held-out occurrences; marker size = mass."""
+    return _by_depth_lines(tables, "il_resc", "mean rescaled iteration learned")
+
+
+def fig5_right(inference_curve: pd.DataFrame, title: str = ""):
+    """Inference learning curve: k-NN probe accuracy by layer on clean training points, flipped
+    training points against the given and the original label, and test points (Fig 5 right)."""
+    fig, ax = plt.subplots(figsize=(4.5, 3.5))
+    ic = inference_curve
+    for (sub, against), lab in ((("train_clean", "given"), "clean train"),
+                                (("train_flipped", "given"), "mislabeled (new label)"),
+                                (("train_flipped", "original"), "mislabeled (original label)"),
+                                (("test", "given"), "test")):
+        s = ic[(ic["subset"] == sub) & (ic["against"] == against)]
+        if len(s) and s["n_pairs"].iloc[0] > 0:
+            ax.plot(s["layer"], s["knn_accuracy"], "-o", label=lab)
+    ax.set_xlabel("probe index")
+    ax.set_ylabel("k-NN accuracy")
+    ax.set_title(title)
+    ax.legend(fontsize=8)
+    return fig
+
+
+def fig6_margins(per_example: pd.DataFrame, bins: int = 20, title: str = ""):
+    """Mean output margin (log scale) against mean validation PD (Fig 6 left)."""
+    fig, ax = plt.subplots(figsize=(4.5, 3.5))
+    m = per_example["output_margin_val"].where(per_example["output_margin_val"] > 0)
+    _hist2d(ax, per_example["mpd_val"], np.log10(m), bins, "mean validation PD",
+            "log10 mean output margin", title)
+    return fig
+
+
+def fig7(per_example: pd.DataFrame, groups: pd.DataFrame, bins: int = 20, title: str = ""):
+    """Validation PD against training PD: all / consensus != GT / consensus == GT; the corner
+    groups marked on the first panel."""
+    fig, axes = plt.subplots(1, 3, figsize=(12, 3.5), sharey=True)
+    ex = per_example
+    same = ex["consensus"] == ex["label"]
+    for ax, (name, sel) in zip(axes, (("all", slice(None)), ("consensus != label", ~same),
+                                      ("consensus = label", same))):
+        s = ex[sel]
+        _hist2d(ax, s["mpd_val"], s["mpd_train"], bins, "mean validation PD", "mean training PD", name)
+    for g, c in GROUP_COLORS.items():
+        s = groups[groups["group"] == g]
+        axes[0].scatter(s["mpd_val"], s["mpd_train"], s=12, color=c, edgecolors="k", linewidths=0.3, label=g)
+    axes[0].legend(fontsize=6, loc="upper left")
+    fig.suptitle(title)
+    return fig
+
+
+def fig8(curves: pd.DataFrame, title: str = ""):
+    """k-NN confidence (solid) and accuracy (dotted) by layer of the four corner groups, for the
+    ground-truth class (left) and the consensus class (right), validation occurrences."""
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.5), sharey=True)
+    for ax, target in zip(axes, ("label", "consensus")):
+        for g, c in GROUP_COLORS.items():
+            s = curves[(curves["group"] == g) & (curves["target"] == target)]
+            ax.plot(s["layer"], s["confidence"], "-", color=c, label=g)
+            ax.plot(s["layer"], s["accuracy"], ":", color=c)
+        ax.set_xlabel("probe index")
+        ax.set_title(f"class = {'ground truth' if target == 'label' else 'consensus'}")
+    axes[0].set_ylabel("k-NN confidence / accuracy")
+    axes[0].legend(fontsize=7)
+    fig.suptitle(title)
+    return fig
+
+
+def fig2(correlation: pd.DataFrame, title: str = ""):
+    """Spearman correlation of mean PD between architectures (off-diagonal) and between two halves
+    of the runs of one architecture (diagonal), training and validation occurrences."""
+    splits = list(dict.fromkeys(correlation["split"]))
+    archs = list(dict.fromkeys(list(correlation["arch_a"]) + list(correlation["arch_b"])))
+    fig, axes = plt.subplots(1, len(splits), figsize=(3.6 * len(splits), 3.2))
+    axes = np.atleast_1d(axes)
+    for ax, sp in zip(axes, splits):
+        M = np.full((len(archs), len(archs)), np.nan)
+        for _, r in correlation[correlation["split"] == sp].iterrows():
+            i, j = archs.index(r["arch_a"]), archs.index(r["arch_b"])
+            M[i, j] = M[j, i] = r["rho"]
+        im = ax.imshow(M, vmin=-1, vmax=1, cmap="RdBu_r")
+        for i in range(len(archs)):
+            for j in range(len(archs)):
+                if np.isfinite(M[i, j]):
+                    ax.text(j, i, f"{M[i, j]:.2f}", ha="center", va="center", fontsize=8)
+        ax.set_xticks(range(len(archs)), archs)
+        ax.set_yticks(range(len(archs)), archs)
+        ax.set_title(f"{sp} split")
+    fig.colorbar(im, ax=list(axes))
+    fig.suptitle(title)
+    return fig
+
+
+def draw(figure: str, inputs: dict, pdf: str, png: str, bins: int = 20, title: str = "") -> None:
+    """Build figure ``figure`` from the tables ``inputs`` (name -> csv) and save it."""
+    t = {k: read_csv(v) for k, v in inputs.items()}
+    if figure == "fig1_right":
+        fig = fig1_right(t["by_depth"], title)
+    elif figure == "fig3":
+        fig = fig3(t["per_example"], bins, title)
+    elif figure == "fig4_left":
+        fig = fig4_left(t["per_example"], bins, title)
+    elif figure in ("fig4_right", "fig5_left"):
+        fig = (fig4_right if figure == "fig4_right" else fig5_left)(
+            {k.split("::", 1)[1]: v for k, v in t.items() if k.startswith("by_depth::")})
+    elif figure == "fig5_right":
+        fig = fig5_right(t["inference_curve"], title)
+    elif figure == "fig6_margins":
+        fig = fig6_margins(t["per_example"], bins, title)
+    elif figure == "fig7":
+        fig = fig7(t["per_example"], t["groups"], bins, title)
+    elif figure == "fig8":
+        fig = fig8(t["group_layer_curves"], title)
+    elif figure == "fig2":
+        fig = fig2(t["correlation"], title)
+    else:
+        raise ValueError(f"unknown paper-002 figure {figure!r}")
+    save(fig, pdf, png)
+    plt.close(fig)
