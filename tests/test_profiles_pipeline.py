@@ -228,3 +228,31 @@ def test_store_roundtrip(tmp_path):
     prof2, ids = read_profiles(tmp_path / "prof.h5")
     np.testing.assert_allclose(prof2.acc, prof.acc, atol=1e-7)
     assert prof2.params["sigma"] == 2.0 and list(ids) == [5, 6]
+
+
+def test_heldout_profiles_average_only_the_runs_that_held_each_example_out(tmp_path):
+    """Run r is right on example i at every checkpoint iff r held i out: the held-out profile is
+    then 1 everywhere, the plain profile the held-out share; an example no run held out has none."""
+    import h5py
+
+    from pointwise.profiles.load import aggregate_files
+    R, K, N, C = 4, 3, 5, 3
+    labels = np.array([0, 1, 2, 0, 1])
+    trained = [np.array([10, 11]), np.array([10]), np.array([10, 12]), np.array([10, 13])]
+    paths = []
+    for r in range(R):
+        held = ~np.isin(np.arange(N) + 10, trained[r])
+        pred = np.where(held, labels, (labels + 1) % C)
+        logits = np.eye(C, dtype=np.float16)[pred][None].repeat(K, 0) * 4
+        p = tmp_path / f"run{r}.h5"
+        with h5py.File(p, "w") as f:
+            f["steps"] = np.arange(1, K + 1)
+            g = f.create_group("train")
+            g["logits"], g["ids"], g["labels"] = logits, np.arange(N) + 10, labels
+        paths.append(p)
+    plain = aggregate_files(paths, "train")["all"].agg.acc
+    held = aggregate_files(paths, "train", trained_ids=trained)["all"].agg.acc
+    assert np.allclose(plain[0], [0, 0.75, 0.75, 0.75, 1])
+    assert np.isnan(held[:, 0]).all() and np.allclose(held[:, 1:], 1)
+    with pytest.raises(ValueError, match="training-id sets"):
+        aggregate_files(paths, "train", trained_ids=trained[:2])

@@ -72,53 +72,68 @@ def run_outputs(logits, labels):
 
 
 class RunAccumulator:
-    """Streaming mean over runs of (correctness, softmax, entropy); ``add`` one run at a time."""
+    """Streaming mean over runs of (correctness, softmax, entropy); ``add`` one run at a time.
+
+    A run may come with per-example weights ``[N]`` (0/1: whether the run counts for that example,
+    e.g. only runs that held the example out); each example's mean is then over its own runs, NaN
+    where no run counts."""
 
     def __init__(self, labels, with_softmax: bool = True):
         self.labels = np.asarray(labels, dtype=np.int64)
         self.with_softmax = with_softmax
         self.n = 0
         self._acc = self._sm = self._ent = None
+        self._wsum = np.zeros(self.labels.size)
         self.runs: list = []
 
-    def add(self, logits, run_id=None, block: int = 8) -> None:
+    def add(self, logits, run_id=None, block: int = 8, weight=None) -> None:
         """Add one run's logits ``[K, N, C]`` (processed ``block`` eval points at a time, so the
-        float64 temporaries stay small)."""
+        float64 temporaries stay small), optionally with per-example weights ``[N]``."""
         logits = np.asarray(logits)
         if logits.ndim != 3:
             raise ValueError(f"logits must be [K, N, C], got shape {logits.shape}")
         if not self.with_softmax:
             if logits.shape[1] != self.labels.size:
                 raise ValueError(f"{self.labels.size} labels for {logits.shape[1]} examples")
-            self.add_correct(logits.argmax(axis=-1) == self.labels[None, :], run_id)
+            self.add_correct(logits.argmax(axis=-1) == self.labels[None, :], run_id, weight)
             return
         K, N, C = logits.shape
         self._init((K, N), C)
+        w = self._weight(weight, N)
         for k in range(0, K, block):
             c, q, ent = run_outputs(logits[k:k + block], self.labels)
-            self._acc[k:k + block] += c
-            self._sm[k:k + block] += q
-            self._ent[k:k + block] += ent
-        self._count(run_id)
+            self._acc[k:k + block] += c * w
+            self._sm[k:k + block] += q * w[:, None]
+            self._ent[k:k + block] += ent * w
+        self._count(run_id, w)
 
-    def add_correct(self, correct, run_id=None) -> None:
+    def add_correct(self, correct, run_id=None, weight=None) -> None:
         """Add one run's correctness ``[K, N]`` only (accuracy-only accumulator)."""
         if self.with_softmax:
             raise ValueError("this accumulator needs logits (with_softmax=True)")
-        self.add_outputs(np.asarray(correct, dtype=bool), None, None, run_id)
+        self.add_outputs(np.asarray(correct, dtype=bool), None, None, run_id, weight)
 
-    def add_outputs(self, correct, q=None, entropy=None, run_id=None) -> None:
+    def add_outputs(self, correct, q=None, entropy=None, run_id=None, weight=None) -> None:
         """Add one run's precomputed correctness ``[K, N]`` (and, with softmax, its softmax
         ``[K, N, C]`` and entropy ``[K, N]``)."""
         c = np.asarray(correct, dtype=np.float64)
         if self.with_softmax and (q is None or entropy is None):
             raise ValueError("this accumulator needs softmax and entropy")
         self._init(c.shape, None if q is None else np.shape(q)[-1])
-        self._acc += c
+        w = self._weight(weight, c.shape[1])
+        self._acc += c * w
         if self.with_softmax:
-            self._sm += q
-            self._ent += entropy
-        self._count(run_id)
+            self._sm += np.asarray(q) * w[:, None]
+            self._ent += np.asarray(entropy) * w
+        self._count(run_id, w)
+
+    def _weight(self, weight, n) -> np.ndarray:
+        if weight is None:
+            return np.ones(n)
+        w = np.asarray(weight, dtype=np.float64)
+        if w.shape != (n,):
+            raise ValueError(f"weights of shape {w.shape} for {n} examples")
+        return w
 
     def _init(self, shape, n_classes) -> None:
         if self._acc is None:
@@ -131,19 +146,22 @@ class RunAccumulator:
         if self.with_softmax and n_classes is not None and n_classes != self._sm.shape[-1]:
             raise ValueError(f"{n_classes} classes, expected {self._sm.shape[-1]}")
 
-    def _count(self, run_id) -> None:
+    def _count(self, run_id, w) -> None:
+        self._wsum += w
         self.n += 1
         self.runs.append(run_id if run_id is not None else self.n - 1)
 
     def result(self) -> Aggregate:
         if self.n == 0:
             raise ValueError("no runs were added")
-        acc = self._acc / self.n
-        if not self.with_softmax:
-            return Aggregate(acc, self.labels, self.n, runs=tuple(self.runs))
-        sm = self._sm / self.n
-        soft = np.take_along_axis(sm, self.labels[None, :, None], axis=-1)[..., 0]
-        return Aggregate(acc, self.labels, self.n, sm, self._ent / self.n, soft, tuple(self.runs))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            d = np.where(self._wsum > 0, self._wsum, np.nan)           # [N]: runs per example
+            acc = self._acc / d
+            if not self.with_softmax:
+                return Aggregate(acc, self.labels, self.n, runs=tuple(self.runs))
+            sm = self._sm / d[:, None]
+            soft = np.take_along_axis(sm, self.labels[None, :, None], axis=-1)[..., 0]
+            return Aggregate(acc, self.labels, self.n, sm, self._ent / d, soft, tuple(self.runs))
 
 
 def aggregate_runs(logits, labels, runs: Sequence[int] | None = None) -> Aggregate:

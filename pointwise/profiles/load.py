@@ -107,12 +107,16 @@ class FileAggregate:
 
 def aggregate_files(paths: Sequence[str | os.PathLike], evalset: str, reference: str | None = None,
                     groups: Mapping[str, Sequence[int]] | None = None, *,
-                    include_step0: bool = False, with_softmax: bool = True
-                    ) -> dict[str, FileAggregate]:
+                    include_step0: bool = False, with_softmax: bool = True,
+                    trained_ids: Sequence[np.ndarray] | None = None) -> dict[str, FileAggregate]:
     """Stream R files into one :class:`FileAggregate` per run group.
 
     groups: name -> positions in ``paths`` (default ``{"all": all}``); reference: the eval set
-    defining the x-axis (default: ``evalset`` itself)."""
+    defining the x-axis (default: ``evalset`` itself). trained_ids: per file, the example ids that
+    run trained on; given, each ``evalset`` example is averaged only over the runs that held it
+    out (the reference set is unaffected)."""
+    if trained_ids is not None and len(trained_ids) != len(paths):
+        raise ValueError(f"{len(trained_ids)} training-id sets for {len(paths)} files")
     if not paths:
         raise ValueError("no logits files")
     reference = evalset if reference is None else reference
@@ -134,7 +138,8 @@ def aggregate_files(paths: Sequence[str | os.PathLike], evalset: str, reference:
         e = data["sets"][evalset]
         for name in names:
             acc_e, acc_r = accs[name]
-            acc_e.add(e["logits"], run_id=r)
+            weight = None if trained_ids is None else ~np.isin(e["ids"], trained_ids[r])
+            acc_e.add(e["logits"], run_id=r, weight=weight)
             if acc_r is not None:
                 acc_r.add(data["sets"][reference]["logits"], run_id=r)
     first = reader.ref

@@ -18,7 +18,8 @@ def score_table(profiles: Profiles, ids=None, final_acc=None, half_a: Profiles |
     """One row per example (in eval-set order).
 
     final_acc: the run-aggregated accuracy at the last eval point, unsmoothed (``agg.acc[-1]``);
-    NaN when not given. Missing statistics give NaN columns."""
+    NaN when not given. Missing statistics give NaN columns; an example whose profile is
+    undefined (NaN) gets no category."""
     n = profiles.acc.shape[0]
     nm_acc = nmono(profiles.acc)
     dist = template_distances(profiles.acc, profiles.grid)
@@ -36,4 +37,6 @@ def score_table(profiles: Profiles, ids=None, final_acc=None, half_a: Profiles |
         "nmono_acc_halfA": col(None if half_a is None else half_a.acc),
         "nmono_acc_halfB": col(None if half_b is None else half_b.acc),
     })
+    # an example no run profiled (e.g. no run held it out) has no profile and no class
+    df.loc[np.isnan(profiles.acc).any(axis=1), "category"] = None
     return df

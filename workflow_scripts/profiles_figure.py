@@ -1,0 +1,3 @@
+from pointwise.figures.profiles import draw
+
+draw(snakemake.params.figure, dict(snakemake.input.items()), snakemake.output.pdf, snakemake.output.png)
