@@ -176,3 +176,15 @@ def test_subclassed_accuracy():
     assert pred.tolist() == [3, 3, 3] and keep.tolist() == [True, True, True]
     assert subclassed_accuracy(logits, labels, [1, 3]) == pytest.approx(2 / 3)
     assert subclassed_accuracy(logits, np.array([3, 0, 3]), [1, 3]) == pytest.approx(1.0)
+
+
+def test_testbed_example_table_by_hand():
+    from pointwise.robustness.unique_correct import testbed_example_table
+    T = np.array([[1, 1, 0, 0], [1, 0, 0, 0], [1, 0, 1, 0]], bool)   # 3 testbed models, 4 examples
+    t = testbed_example_table(T, ids=[7, 8, 9, 10], labels=[0, 1, 2, 3])
+    assert t["example_id"].tolist() == [7, 8, 9, 10]
+    assert t["n_correct"].tolist() == [3, 1, 1, 0]
+    assert np.allclose(t["testbed_acc"], [1, 1 / 3, 1 / 3, 0])
+    assert t["none_correct"].tolist() == [False, False, False, True]
+    assert t["unique_correct"].tolist() == [False, True, True, False]
+    assert t["any_correct"].tolist() == [True, True, True, False]

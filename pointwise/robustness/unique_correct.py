@@ -103,3 +103,15 @@ def unique_correct_examples(testbed_correct, model_correct, labels=None, ids=Non
     return pd.DataFrame({"model": model, "index": idx,
                          "id": idx if ids is None else np.asarray(ids)[idx],
                          "label": np.full(idx.size, -1) if labels is None else np.asarray(labels)[idx]})
+
+
+def testbed_example_table(testbed_correct, ids, labels) -> pd.DataFrame:
+    """One row per ID example (``testbed/per_example.csv``, the atlas's paper-001 lens):
+    example_id, label, testbed_acc (fraction of testbed models right), n_correct, any_correct,
+    none_correct (the example is in S) and unique_correct (exactly one testbed model is right: the
+    examples that model alone contributes, i.e. S₋t of that model)."""
+    T = _mat(testbed_correct, "testbed_correct")
+    n = T.sum(0)
+    return pd.DataFrame({"example_id": np.asarray(ids), "label": np.asarray(labels),
+                         "testbed_acc": n / max(len(T), 1), "n_correct": n, "any_correct": n > 0,
+                         "none_correct": n == 0, "unique_correct": n == 1})
