@@ -21,6 +21,15 @@ report: "report/workflow.rst"
 include: "rules/common.smk"
 include: "rules/data.smk"
 include: "rules/train.smk"
+include: "rules/robustness.smk"
+include: "rules/scores.smk"
+# ---- paper 002: prediction depth ----
+include: "rules/depth.smk"
+# ---- paper 000: learning profiles ----
+include: "rules/profiles.smk"
+# ---- the atlas and the report's claims pages (after the papers: they read the papers' tables) ----
+include: "rules/atlas.smk"
+include: "rules/report.smk"
 
 
 rule all:
