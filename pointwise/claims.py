@@ -51,3 +51,30 @@ def write_claims(claims: list[Claim], path, provenance: dict | None = None) -> p
     df = claims_table(claims)
     write_csv(df, path, provenance)
     return df
+
+
+def claims_html(csv_path, out_path, title: str) -> None:
+    """Render a claims table as a small HTML page for the Snakemake report (PASS green, FAIL red,
+    NO DATA grey), so each paper's section opens with what its data shows."""
+    import html
+
+    from pointwise.io import atomic_path, read_csv
+
+    df = read_csv(csv_path)
+    colours = {"PASS": "#d4edda", "FAIL": "#f8d7da", "NO DATA": "#e2e3e5"}
+    counts = df["result"].value_counts()
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in COLUMNS)
+    rows = []
+    for r in df.itertuples(index=False):
+        cells = "".join(f"<td>{html.escape('' if pd.isna(v) else (f'{v:.4g}' if isinstance(v, float) else str(v)))}</td>"
+                        for v in r)
+        rows.append(f'<tr style="background:{colours.get(r.result, "white")}">{cells}</tr>')
+    summary = ", ".join(f"{counts.get(k, 0)} {k}" for k in ("PASS", "FAIL", "NO DATA"))
+    page = (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
+            "<style>body{font-family:sans-serif;font-size:13px}table{border-collapse:collapse}"
+            "td,th{border:1px solid #999;padding:3px 6px;vertical-align:top}</style></head><body>"
+            f"<h3>{html.escape(title)}</h3><p>{summary}. Measured by the workflow on this run's data; "
+            "thresholds from the paper's reading (spec).</p>"
+            f"<table><tr>{head}</tr>{''.join(rows)}</table></body></html>")
+    with atomic_path(out_path) as tmp:
+        tmp.write_text(page)
