@@ -88,7 +88,7 @@ if ATLAS:
             **{a: AT_TABLES + "/{atlas}/" + a + ".csv" for a in AT_ANALYSES},
         output:
             pdf=report(AT_FIGURES + "/{atlas}/{atlas_figure}.pdf", category="Atlas",
-                       subcategory="{atlas}", caption="../report/captions/atlas/{atlas_figure}.rst"),
+                       subcategory="{atlas}", caption="../report/captions/atlas.rst"),
             png=AT_FIGURES + "/{atlas}/{atlas_figure}.png",
         params:
             top_fraction=lambda wc: ATLAS[wc.atlas].get("top_fraction", 0.1),

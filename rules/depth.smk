@@ -138,7 +138,7 @@ if DP:
             unpack(dp_fig_inputs),
         output:
             pdf=report(DPF + "/{experiment}/{arch}/{figure}.pdf", category=DP_CATEGORY,
-                       subcategory="{experiment} / {arch}", caption="../report/captions/depth/{figure}.rst"),
+                       subcategory="{experiment} / {arch}", caption="../report/captions/depth.rst"),
             png=DPF + "/{experiment}/{arch}/{figure}.png",
         wildcard_constraints:
             figure="|".join(DP_MODEL_FIGS + ["fig5_right"]),
@@ -161,7 +161,7 @@ if DP:
                         [f"{DPT}/{wc.experiment}/{a}/by_depth.csv" for a in pwdepth.archs_of(config, DP, wc.experiment)]),
         output:
             pdf=report(DPF + "/{experiment}/{figure}.pdf", category=DP_CATEGORY,
-                       subcategory="{experiment}", caption="../report/captions/depth/{figure}.rst"),
+                       subcategory="{experiment}", caption="../report/captions/depth.rst"),
             png=DPF + "/{experiment}/{figure}.png",
         wildcard_constraints:
             figure="fig2|fig4_right|fig5_left",

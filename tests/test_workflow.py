@@ -91,6 +91,11 @@ def test_report_holds_every_figure(test_run):
     assert "Training runs" in html
     for exp in ("split", "noisy", "pretrain", "finetune"):
         assert f"{exp}_curves.pdf" in html
+    # one section per paper opening with its claims page, and the atlas
+    for paper, category in (("profiles", "Paper 000"), ("robustness", "Paper 001"), ("depth", "Paper 002"),
+                            ("scores", "Paper 003")):
+        assert category in html and f"{paper}.html" in html
+    assert "Atlas" in html and "spearman.pdf" in html and "taxonomy.pdf" in html
 
 
 def test_config_hash_matches_the_documented_recipe(test_run):
