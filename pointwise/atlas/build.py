@@ -8,11 +8,11 @@ dataset), and an example a lens did not measure keeps NaN in that lens's columns
 """
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Mapping
 
 import h5py
-import json
 import numpy as np
 import pandas as pd
 
