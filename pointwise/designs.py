@@ -98,6 +98,21 @@ def make_design(kind: str, n_pool: int, seeds: int | None = None, *, rng_seed: i
     raise ValueError(f"unknown design kind '{kind}' (valid: full, random_subset, random_fraction, kfold)")
 
 
+def write_design(out_path, mask: np.ndarray, ds, pool_rows: np.ndarray, experiment: str, base_seed: int,
+                 attrs: dict) -> None:
+    """Write a design file atomically: ``train_mask`` [runs, pool] over ``pool_rows`` of dataset
+    ``ds``, the pool's ids and labels, each run's seed, and ``attrs`` (design, provenance)."""
+    with atomic_path(out_path) as tmp:
+        with h5py.File(tmp, "w") as f:
+            f.create_dataset("train_mask", data=mask, compression="gzip", compression_opts=1)
+            f.create_dataset("pool_rows", data=pool_rows.astype(np.int64))
+            f.create_dataset("pool_ids", data=ds.ids[pool_rows])
+            f.create_dataset("pool_labels", data=ds.labels[pool_rows])
+            f.create_dataset("run_seeds", data=np.array(
+                [run_seed(base_seed, experiment, s) for s in range(mask.shape[0])], dtype=np.int64))
+            set_h5_attrs(f, {"experiment": experiment, "dataset": ds.name, **attrs})
+
+
 def build_design(experiment: str, exp_spec: dict, dataset_path, out_path, base_seed: int = 0,
                  config: dict | None = None) -> None:
     """Draw the design of ``experiment`` over its dataset's pool split and write it atomically."""
@@ -113,16 +128,8 @@ def build_design(experiment: str, exp_spec: dict, dataset_path, out_path, base_s
         labels=ds.labels[pool_rows], size=d.get("size"), fraction=d.get("fraction"),
         folds=d.get("folds"), repeats=d.get("repeats"), stratified=d.get("stratified", False),
     )
-    with atomic_path(out_path) as tmp:
-        with h5py.File(tmp, "w") as f:
-            f.create_dataset("train_mask", data=mask, compression="gzip", compression_opts=1)
-            f.create_dataset("pool_rows", data=pool_rows.astype(np.int64))
-            f.create_dataset("pool_ids", data=ds.ids[pool_rows])
-            f.create_dataset("pool_labels", data=ds.labels[pool_rows])
-            f.create_dataset("run_seeds", data=np.array(
-                [run_seed(base_seed, experiment, s) for s in range(n_runs)], dtype=np.int64))
-            set_h5_attrs(f, {"experiment": experiment, "design": d, "dataset": ds.name,
-                             **provenance(config, seed=base_seed, inputs=[dataset_path])})
+    write_design(out_path, mask, ds, pool_rows, experiment, base_seed,
+                 {"design": d, **provenance(config, seed=base_seed, inputs=[dataset_path])})
     log.info("design of %s: %d runs over a pool of %d; each trains on %s examples",
              experiment, n_runs, len(pool_rows), sorted(set(mask.sum(1).tolist())))
 

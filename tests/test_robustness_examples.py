@@ -188,3 +188,22 @@ def test_testbed_example_table_by_hand():
     assert t["none_correct"].tolist() == [False, False, False, True]
     assert t["unique_correct"].tolist() == [False, True, True, False]
     assert t["any_correct"].tolist() == [True, True, True, False]
+    assert list(t.columns) == ["example_id", "label", "testbed_acc", "n_correct", "any_correct",
+                               "none_correct", "unique_correct"]
+
+
+def test_testbed_example_table_unique_model_and_ood_columns_by_hand():
+    from pointwise.robustness.unique_correct import testbed_example_table
+    T = np.array([[1, 1, 0, 0], [1, 0, 0, 0], [1, 0, 1, 0]], bool)
+    # the OOD copy of the same 4 examples, stored in another order (ids 10, 9, 8, 7)
+    R = np.array([[0, 0, 1, 1], [0, 0, 0, 1], [0, 0, 0, 0]], bool)
+    t = testbed_example_table(T, ids=[7, 8, 9, 10], labels=[0, 1, 2, 3], names=["a", "b", "c"],
+                              ood={"rep": (R, [10, 9, 8, 7])})
+    assert t["unique_model"].tolist() == ["", "a", "c", ""]
+    assert t["n_correct_rep"].tolist() == [2, 1, 0, 0]
+    assert np.allclose(t["testbed_acc_rep"], [2 / 3, 1 / 3, 0, 0])
+    assert t["none_correct_rep"].tolist() == [False, False, True, True]
+    with pytest.raises(ValueError, match="every ID example id"):
+        testbed_example_table(T, ids=[7, 8, 9, 10], labels=[0, 1, 2, 3], ood={"rep": (R, [10, 9, 8, 6])})
+    with pytest.raises(ValueError, match="names"):
+        testbed_example_table(T, ids=[7, 8, 9, 10], labels=[0, 1, 2, 3], names=["a"])

@@ -253,10 +253,16 @@ def test_per_example_tables_roles_dominance_unique():
                   [0, 1, 1, 1, 0, 0, 0, 0],
                   [0, 0, 0, 1, 1, 1, 0, 0]], bool)    # special: right on S = {4, 5}
     sets = {"id": EvalSet(labels, _pred_with(np.tile(labels, (4, 1)), C)),
-            "rep": EvalSet(labels, _pred_with(np.tile(labels, (4, 1)), C))}
+            "rep": EvalSet(labels, _pred_with(np.tile(labels, (4, 1)), C)),
+            "style": EvalSet(labels[::-1], _pred_with(np.tile(labels[::-1], (4, 1)), C))}   # other examples
     preds = Predictions(["t0", "t1", "t2", "sp"], sets)
     roles = {"t0": "testbed", "t1": "testbed", "t2": "testbed", "sp": "special"}
     t = P.per_example_tables(preds, roles, S.DEFAULTS)
+    pe = t["per_example"]
+    assert pe["n_correct"].tolist() == [2, 3, 2, 1, 0, 0, 0, 0]          # testbed models only
+    assert pe["unique_model"].tolist() == ["", "", "", "t2", "", "", "", ""]
+    assert pe["n_correct_rep"].tolist() == pe["n_correct"].tolist()
+    assert not any(c.endswith("_style") for c in pe.columns)               # not the ID examples
     uc = t["unique_correct"].set_index("model")
     assert uc.loc["sp", "set_size"] == 4 and uc.loc["sp", "n_correct"] == 2 and uc.loc["sp", "acc_S"] == 0.5
     assert uc.loc["t0", "set_size"] == 4 and uc.loc["t0", "n_correct"] == 0     # S_-t0 = {4..7}

@@ -39,7 +39,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import spearmanr
 
-from pointwise.io import atomic_path, read_csv, set_h5_attrs, write_csv
+from pointwise.io import read_csv, write_csv
 from pointwise.provenance import provenance
 
 from .cscore import difficulty_subset, holdout_cscore, phaseout_schedule
@@ -436,8 +436,10 @@ def write_zeroshot(logits: Mapping[str, str], fits_csv, out_csv, out_h5, setting
 
 def per_example_tables(preds: Predictions, roles: Mapping[str, str], settings: Mapping) -> dict[str, pd.DataFrame]:
     """Dominance matrix and pairs (§3.8), accuracy on the examples no (other) testbed model gets
-    right (§3.6) with its examples, the per-example testbed table, and triplet probabilities (§3.9, the spec's uncertain
-    reading) on the ID set and the main OOD role."""
+    right (§3.6) with its examples, triplet probabilities (§3.9, the spec's uncertain reading) on
+    the ID set and the main OOD role, and the per-example testbed table (one row per ID example,
+    with columns per OOD role whose examples are the ID examples; see
+    :func:`~.unique_correct.testbed_example_table`)."""
     ids = preds.sets["id"]
     C = ids.correct
     names = preds.models
@@ -476,7 +478,24 @@ def per_example_tables(preds: Predictions, roles: Mapping[str, str], settings: M
         per_model = pd.DataFrame(columns=["model", "n_events", "frac_inside", "role"])
     return {"dominance_matrix": mat, "dominance_pairs": pairs, "unique_correct": uc,
             "unique_correct_examples": examples, "triplets": summ, "triplets_models": per_model,
-            "per_example": testbed_example_table(C[tb], ids.ids, ids.labels)}
+            "per_example": testbed_example_table(C[tb], ids.ids, ids.labels, [names[i] for i in np.flatnonzero(tb)],
+                                                 {r: (preds.sets[r].correct[tb], preds.sets[r].ids)
+                                                  for r in _same_examples(preds)})}
+
+
+def _same_examples(preds: Predictions) -> list[str]:
+    """OOD roles whose examples are the ID examples (same ids with the same labels: a transformed
+    copy of the ID test set, like the default's corruptions); their per-example columns are
+    comparable row by row."""
+    ids = preds.sets["id"]
+    ref = dict(zip(np.asarray(ids.ids).tolist(), ids.labels.tolist()))
+    out = []
+    for role, s in preds.sets.items():
+        if role == "id" or s.n != ids.n:
+            continue
+        if dict(zip(np.asarray(s.ids).tolist(), s.labels.tolist())) == ref:
+            out.append(role)
+    return out
 
 
 def write_per_example(pred_paths: Sequence, outputs: Mapping[str, str], settings: Mapping,
@@ -568,28 +587,20 @@ def write_difficulty_design(subsets_csv, data_path, experiment: str, exp_spec: M
     ``kind`` subset (easy / hard / random by the C-score proxy) of the experiment's pool. Same
     layout as :func:`pointwise.designs.build_design`; the run seeds follow the same rule."""
     from pointwise.data.store import read_dataset
-    from pointwise.designs import run_seed
+    from pointwise.designs import write_design
 
     ds = read_dataset(data_path)
     pool_rows = ds.split_index(exp_spec.get("pool_split", "train"))
     sub = read_csv(subsets_csv)
     chosen = set(sub.loc[sub["subset"] == kind, "id"].astype(np.int64).tolist())
-    in_sub = np.array([int(i) in chosen for i in ds.ids[pool_rows].tolist()])
+    in_sub = np.isin(ds.ids[pool_rows], np.fromiter(chosen, np.int64, len(chosen)))
     if in_sub.sum() != len(chosen):
         raise ValueError(f"difficulty design of {experiment}: {len(chosen) - int(in_sub.sum())} of the "
                          f"'{kind}' subset's ids are not in the pool of {ds.name}")
     n_runs = exp_spec["design"]["seeds"]
     mask = np.repeat(in_sub[None], n_runs, axis=0)
-    with atomic_path(out_path) as tmp:
-        with h5py.File(tmp, "w") as f:
-            f.create_dataset("train_mask", data=mask, compression="gzip", compression_opts=1)
-            f.create_dataset("pool_rows", data=pool_rows.astype(np.int64))
-            f.create_dataset("pool_ids", data=ds.ids[pool_rows])
-            f.create_dataset("pool_labels", data=ds.labels[pool_rows])
-            f.create_dataset("run_seeds", data=np.array(
-                [run_seed(base_seed, experiment, s) for s in range(n_runs)], dtype=np.int64))
-            set_h5_attrs(f, {"experiment": experiment, "dataset": ds.name,
-                             "design": {"kind": "difficulty_subset", "subset": kind, "size": int(in_sub.sum()),
-                                        "seeds": n_runs},
-                             **provenance(config, seed=base_seed, inputs=[data_path, subsets_csv])})
+    write_design(out_path, mask, ds, pool_rows, experiment, base_seed,
+                 {"design": {"kind": "difficulty_subset", "subset": kind, "size": int(in_sub.sum()),
+                             "seeds": n_runs},
+                  **provenance(config, seed=base_seed, inputs=[data_path, subsets_csv])})
     log.info("difficulty design of %s: the %d %s examples for %d runs", experiment, int(in_sub.sum()), kind, n_runs)

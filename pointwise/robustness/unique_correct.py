@@ -105,13 +105,38 @@ def unique_correct_examples(testbed_correct, model_correct, labels=None, ids=Non
                          "label": np.full(idx.size, -1) if labels is None else np.asarray(labels)[idx]})
 
 
-def testbed_example_table(testbed_correct, ids, labels) -> pd.DataFrame:
+def testbed_example_table(testbed_correct, ids, labels, names: Sequence[str] | None = None,
+                          ood: dict | None = None) -> pd.DataFrame:
     """One row per ID example (``testbed/per_example.csv``, the atlas's paper-001 lens):
     example_id, label, testbed_acc (fraction of testbed models right), n_correct, any_correct,
-    none_correct (the example is in S) and unique_correct (exactly one testbed model is right: the
-    examples that model alone contributes, i.e. S₋t of that model)."""
+    none_correct (the example is in S), unique_correct (exactly one testbed model is right: the
+    examples that model alone contributes, i.e. S₋t of that model) and unique_model (that model,
+    "" elsewhere; with ``names``).
+
+    ``ood``: role -> (correct [T, N_r], ids [N_r]) of the same testbed models on an OOD set whose
+    examples are the ID examples transformed (same ids, e.g. a corruption of the test split);
+    adds testbed_acc_<role>, n_correct_<role> and none_correct_<role>, aligned by id."""
     T = _mat(testbed_correct, "testbed_correct")
+    ids = np.asarray(ids)
+    if ids.size != T.shape[1] or len(labels) != T.shape[1]:
+        raise ValueError(f"{ids.size} ids and {len(labels)} labels for {T.shape[1]} examples")
     n = T.sum(0)
-    return pd.DataFrame({"example_id": np.asarray(ids), "label": np.asarray(labels),
-                         "testbed_acc": n / max(len(T), 1), "n_correct": n, "any_correct": n > 0,
-                         "none_correct": n == 0, "unique_correct": n == 1})
+    out = pd.DataFrame({"example_id": ids, "label": np.asarray(labels),
+                        "testbed_acc": n / max(len(T), 1), "n_correct": n, "any_correct": n > 0,
+                        "none_correct": n == 0, "unique_correct": n == 1})
+    if names is not None:
+        if len(names) != len(T):
+            raise ValueError(f"{len(names)} names for {len(T)} testbed models")
+        only = np.asarray(names, dtype=object)[T.argmax(0)]
+        out["unique_model"] = np.where(n == 1, only, "")
+    for role, (correct, role_ids) in (ood or {}).items():
+        R = _mat(correct, f"ood[{role!r}]")
+        pos = {int(v): i for i, v in enumerate(np.asarray(role_ids).tolist())}
+        idx = np.array([pos.get(int(v), -1) for v in ids.tolist()], dtype=np.int64)
+        if R.shape != (len(T), len(pos)) or (idx < 0).any():
+            raise ValueError(f"OOD set {role!r}: needs the {len(T)} testbed models on every ID example id")
+        k = R[:, idx].sum(0)
+        out[f"testbed_acc_{role}"] = k / max(len(T), 1)
+        out[f"n_correct_{role}"] = k
+        out[f"none_correct_{role}"] = k == 0
+    return out
