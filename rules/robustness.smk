@@ -131,7 +131,6 @@ if RB:
             unique_correct_examples=RBT + "/{pset}/unique_correct_examples.csv",
             triplets=RBT + "/{pset}/triplets.csv",
             triplets_models=RBT + "/{pset}/triplets_models.csv",
-            per_example=RBT + "/{pset}/per_example.csv",
         wildcard_constraints:
             pset=RB_PSET_RE,
         params:
@@ -145,6 +144,26 @@ if RB:
             BENCH + "/robustness/{pset}/per_example.tsv"
         script:
             "../workflow_scripts/robustness_per_example.py"
+
+    rule robustness_testbed_examples:
+        """One row per ID test example (the atlas's paper-001 lens): how many testbed models get it
+        right, whether none or exactly one does (S and the leave-one-out sets), the same per OOD
+        set where it holds the ID examples transformed (same ids)."""
+        input:
+            RBT + "/{pset}/predictions.h5",
+        output:
+            RBT + "/{pset}/per_example.csv",
+        wildcard_constraints:
+            pset=RB_PSET_RE,
+        resources:
+            mem_mb=RB["mem_mb"],
+            runtime=RB["runtime_minutes"],
+        log:
+            LOGS + "/robustness/{pset}/testbed_examples.log",
+        benchmark:
+            BENCH + "/robustness/{pset}/testbed_examples.tsv"
+        script:
+            "../workflow_scripts/robustness_examples.py"
 
     # ---------------------------------------------------------------- fine-tuning trajectories
 

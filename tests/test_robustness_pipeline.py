@@ -258,7 +258,7 @@ def test_per_example_tables_roles_dominance_unique():
     preds = Predictions(["t0", "t1", "t2", "sp"], sets)
     roles = {"t0": "testbed", "t1": "testbed", "t2": "testbed", "sp": "special"}
     t = P.per_example_tables(preds, roles, S.DEFAULTS)
-    pe = t["per_example"]
+    pe = P.testbed_examples(preds, roles)
     assert pe["n_correct"].tolist() == [2, 3, 2, 1, 0, 0, 0, 0]          # testbed models only
     assert pe["unique_model"].tolist() == ["", "", "", "t2", "", "", "", ""]
     assert pe["n_correct_rep"].tolist() == pe["n_correct"].tolist()

@@ -172,6 +172,27 @@ def test_per_example_tables_and_zeroshot(run):
     assert zs.loc[1, "acc_id"] == zs.loc[2, "acc_id"]
 
 
+def test_per_example_testbed_table(run):
+    """tables/robustness/testbed/per_example.csv: one row per ID test example, the testbed models only."""
+    wd = run[0]
+    t = wd / "results/test/tables/robustness/testbed"
+    pe = read_csv(t / "per_example.csv")
+    assert list(pe.columns[:8]) == ["example_id", "label", "testbed_acc", "n_correct", "any_correct",
+                                    "none_correct", "unique_correct", "unique_model"]
+    with h5py.File(t / "predictions.h5") as f:
+        ids, labels = f["id"]["ids"][()], f["id"]["labels"][()]
+    assert pe["example_id"].tolist() == ids.tolist() and pe["label"].tolist() == labels.tolist()
+    assert pe["n_correct"].between(0, 8).all() and np.allclose(pe["testbed_acc"], pe["n_correct"] / 8)
+    assert (pe["none_correct"] == (pe["n_correct"] == 0)).all() and (pe["unique_correct"] == (pe["n_correct"] == 1)).all()
+    uc = read_csv(t / "unique_correct.csv").set_index("model")
+    for m, n in pe[pe["unique_correct"]].groupby("unique_model").size().items():   # S_-t of model m
+        assert uc.loc[m, "n_correct"] == n
+    # the OOD sets are corruptions of the ID test images: same ids, so columns per OOD set
+    acc = read_csv(t / "testbed_acc.csv")
+    for role in ("rep", "style"):
+        assert pe[f"n_correct_{role}"].sum() == acc[f"{role}_k"].sum()
+
+
 def test_imported_predictions_are_analysed_like_the_testbed(run):
     wd = run[0]
     t = wd / "results/test/tables/robustness/imported_pub"
@@ -187,6 +208,11 @@ def test_imported_predictions_are_analysed_like_the_testbed(run):
     assert list(ex["index"]) == list(range(30, 40)) and list(ex["label"]) == list(LABELS[30:40])
     # leave-one-out for the best testbed model: the examples only it gets right
     assert uc.loc["pub_4", "set_size"] == N - TESTBED_ID_K[3] and uc.loc["pub_4", "n_correct"] == 6
+    pe = read_csv(t / "per_example.csv")                   # the 5 testbed models, not 'robust'
+    assert pe["n_correct"].tolist() == [sum(i < k for k in TESTBED_ID_K) for i in range(N)]
+    assert pe["n_correct_rep"].tolist() == [sum(i < k for k in TESTBED_REP_K) for i in range(N)]
+    assert pe["none_correct"].sum() == N - max(TESTBED_ID_K)
+    assert pe.loc[pe["unique_correct"], "unique_model"].unique().tolist() == ["pub_4"]
     bare = read_csv(wd / "results/test/tables/robustness/imported_bare/testbed_acc.csv")
     assert len(bare) == 6 and set(bare["role"]) == {"testbed"}
 

@@ -18,6 +18,8 @@ Table files (under ``tables/robustness/``):
 ``{pset}/model_er.csv``                       β, ER and its CP bar for every model
 ``{pset}/dominance_*.csv`` ...                per-example analyses (dominance, unique-correct,
                                               triplets)
+``{pset}/per_example.csv``                    one row per ID example: testbed models right
+                                              (the atlas's paper-001 lens)
 ``runs/accuracies.csv``                       accuracy of every fine-tuning run at every eval point
 ``er/points.csv`` ``er/binned.csv``           per-checkpoint ER and its 100-bin averages
 ``er/max_er.csv`` ``er/sweeps.csv``           max ER per configuration, per sweep value
@@ -437,9 +439,7 @@ def write_zeroshot(logits: Mapping[str, str], fits_csv, out_csv, out_h5, setting
 def per_example_tables(preds: Predictions, roles: Mapping[str, str], settings: Mapping) -> dict[str, pd.DataFrame]:
     """Dominance matrix and pairs (§3.8), accuracy on the examples no (other) testbed model gets
     right (§3.6) with its examples, triplet probabilities (§3.9, the spec's uncertain reading) on
-    the ID set and the main OOD role, and the per-example testbed table (one row per ID example,
-    with columns per OOD role whose examples are the ID examples; see
-    :func:`~.unique_correct.testbed_example_table`)."""
+    the ID set and the main OOD role."""
     ids = preds.sets["id"]
     C = ids.correct
     names = preds.models
@@ -477,10 +477,18 @@ def per_example_tables(preds: Predictions, roles: Mapping[str, str], settings: M
                               "n_triplets": 0}])
         per_model = pd.DataFrame(columns=["model", "n_events", "frac_inside", "role"])
     return {"dominance_matrix": mat, "dominance_pairs": pairs, "unique_correct": uc,
-            "unique_correct_examples": examples, "triplets": summ, "triplets_models": per_model,
-            "per_example": testbed_example_table(C[tb], ids.ids, ids.labels, [names[i] for i in np.flatnonzero(tb)],
-                                                 {r: (preds.sets[r].correct[tb], preds.sets[r].ids)
-                                                  for r in _same_examples(preds)})}
+            "unique_correct_examples": examples, "triplets": summ, "triplets_models": per_model}
+
+
+def testbed_examples(preds: Predictions, roles: Mapping[str, str]) -> pd.DataFrame:
+    """One row per ID example from the testbed models only (``{pset}/per_example.csv``, the
+    atlas's paper-001 lens), with columns per OOD role whose examples are the ID examples; see
+    :func:`~.unique_correct.testbed_example_table`."""
+    tb = np.array([roles.get(m, "testbed") == "testbed" for m in preds.models])
+    ids = preds.sets["id"]
+    return testbed_example_table(ids.correct[tb], ids.ids, ids.labels,
+                                 [m for m, t in zip(preds.models, tb) if t],
+                                 {r: (preds.sets[r].correct[tb], preds.sets[r].ids) for r in _same_examples(preds)})
 
 
 def _same_examples(preds: Predictions) -> list[str]:
@@ -507,6 +515,14 @@ def write_per_example(pred_paths: Sequence, outputs: Mapping[str, str], settings
     prov = provenance(config, inputs=list(pred_paths))
     for key, path in outputs.items():
         write_csv(t[key], path, prov)
+
+
+def write_testbed_examples(pred_path, out_csv, config=None) -> None:
+    """``{pset}/per_example.csv`` of one predictions set; see :func:`testbed_examples`."""
+    t = testbed_examples(read_predictions_h5(pred_path), read_roles(pred_path))
+    write_csv(t, out_csv, provenance(config, inputs=[pred_path]))
+    log.info("per-example table: %d ID examples, %d missed by every testbed model, %d right by exactly one",
+             len(t), int(t["none_correct"].sum()), int(t["unique_correct"].sum()))
 
 
 # ------------------------------------------------------------------------------- difficulty

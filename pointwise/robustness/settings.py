@@ -277,12 +277,13 @@ def psets(s: dict) -> list[str]:
 
 
 def targets(s: dict, tables: str, figures_dir: str, claims: str) -> list[str]:
-    """Every final paper-001 file of the settings (figures as PDF and PNG, Tables 2/3 and the
-    per-model tables of each predictions set, the claims)."""
+    """Every final paper-001 file of the settings (figures as PDF and PNG, Tables 2/3, the
+    per-model and per-example tables of each predictions set, the claims)."""
     out = [f"{figures_dir}/{f}.{ext}" for f in figures(s) for ext in ("pdf", "png")]
     out += [f"{figures_dir}/{p}/{f}.{ext}" for p in psets(s) for f in PSET_FIGURES for ext in ("pdf", "png")]
     out += [f"{tables}/{p}/{t}.csv" for p in psets(s)
-            for t in ("testbed_acc", "table2_scaling_r2", "table3_fit_params", "unique_correct_examples")]
+            for t in ("testbed_acc", "table2_scaling_r2", "table3_fit_params", "unique_correct_examples",
+                      "per_example")]
     out += [f"{claims}/robustness.csv", f"{tables}/er/mixed_classifier.csv"]
     if s["difficulty"]:
         out.append(f"{tables}/difficulty/cscore.csv")
