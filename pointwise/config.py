@@ -186,6 +186,7 @@ def check(config: Mapping) -> None:
         ev = r.get("eval", {})
         if sum(k in ev for k in ("per_epoch", "every_steps", "count")) > 1:
             raise ConfigError(f"config key '{key}.eval': give at most one of per_epoch, every_steps, count")
+        _check_variants(config, name, r, dsets)
 
     for name, exp in config["experiments"].items():
         key = f"experiments.{name}"
@@ -230,6 +231,24 @@ def check(config: Mapping) -> None:
         if seeds % ens:
             raise ConfigError(f"config key '{key}.ensemble': {ens} does not divide the {seeds} seeds; "
                               f"set experiments.{name}.ensemble to a divisor of {seeds}")
+
+
+def _check_variants(config: Mapping, name: str, r: Mapping, dsets: Mapping) -> None:
+    """The fine-tuning variants (replay, class_map, l2_init) start from a pretrained run; a
+    class-mapped head is the kept pretrained head, a separate replay head a fresh one."""
+    key = f"recipes.{name}"
+    init = r.get("init_from") or {}
+    for variant in ("replay", "class_map", "l2_init"):
+        if r.get(variant) and not init:
+            raise ConfigError(f"config key '{key}.{variant}': needs init_from (a pretrained run)")
+    if r.get("class_map") and init.get("head", "reinit") != "keep":
+        raise ConfigError(f"config key '{key}.class_map': the class-mapped head is the pretrained one; "
+                          "set init_from.head: keep")
+    if r.get("replay") and not r.get("class_map") and init.get("head", "reinit") == "keep":
+        raise ConfigError(f"config key '{key}.replay': without a class_map the target gets a fresh head next "
+                          "to the kept source head; set init_from.head: reinit")
+    if r.get("replay") and r["replay"]["dataset"] not in dsets:
+        raise ConfigError(f"config key '{key}.replay.dataset': unknown dataset '{r['replay']['dataset']}'")
 
 
 def _check_archs(config: Mapping) -> None:

@@ -2,6 +2,21 @@
 # vectorised ensemble; seed s is member s % E of block s // E and gets its own files. Output paths
 # must follow from wildcards, so each experiment has its own rule (its E fixes the member count).
 
+
+def train_inputs_with_replay(exp):
+    """train_inputs plus the replayed source dataset of a recipe with `replay` (paper 001 C.11)."""
+    base = train_inputs(exp)
+
+    def inputs(wildcards):
+        files = base(wildcards)
+        rep = pwconfig.recipe(config, exp, wildcards.arch).get("replay")
+        if rep:
+            files["replay"] = data_file(rep["dataset"])
+        return files
+
+    return inputs
+
+
 for _exp in config["experiments"]:
 
     rule:
@@ -11,7 +26,7 @@ for _exp in config["experiments"]:
         every eval point), train_stats.h5 (loss/correct/margin at every presentation) and
         snapshots.pt (the checkpoints the recipe's `snapshots` asks for; empty otherwise)."""
         input:
-            unpack(train_inputs(_exp)),
+            unpack(train_inputs_with_replay(_exp)),
         output:
             ckpt=member_outputs(_exp, "model.pt"),
             logits=member_outputs(_exp, "logits.h5"),

@@ -1,4 +1,6 @@
-"""The training engine: ensemble equals one-at-a-time, resume is bit-identical, records are sound."""
+"""The training engine: ensemble equals one-at-a-time, resume is bit-identical, records are sound;
+the fine-tuning variants of paper 001 (replay, class-mapped head, L2 to init, phase-out)."""
+import json
 import os
 import signal
 import subprocess
@@ -243,3 +245,248 @@ def test_snapshots(setup):
 
 def test_interrupted_class_is_runtime_error():
     assert issubclass(TrainingInterrupted, RuntimeError)
+
+
+# ---------------------------------------------------------------- fine-tuning variants (paper 001 §5.5)
+
+def _ft_recipe(cfg, **changes):
+    r = pwconfig.recipe(cfg, "ft", "cnn")
+    r["experiment"] = "e"
+    r["init_from"] = {**r["init_from"], "train": "all"}
+    r["eval_sets"] = {"train": ["toy", "train"], "test": ["toy", "test"]}
+    r.update(changes)
+    return r
+
+
+@pytest.fixture
+def pretrained(setup):
+    return run(setup, "cnn", [0], "src")["ckpt"][0]
+
+
+def test_replay_ratio_zero_only_tracks_the_source(setup, pretrained, toy_h5):
+    """A kept source head without source examples changes nothing for the target: the run equals
+    the plain fine-tuning run; the source head stays the pretrained head and its step-0 source
+    logits are the pretrained network's."""
+    cfg = setup[0]
+    plain = run(setup, "cnn", [0, 1], "plain", recipe=_ft_recipe(cfg), init_checkpoints=[pretrained] * 2)
+    track = run(setup, "cnn", [0, 1], "track", init_checkpoints=[pretrained] * 2, replay_data=str(toy_h5),
+                recipe=_ft_recipe(cfg, replay={"dataset": "toy", "ratio": 0, "split": "train", "eval_split": "test"}))
+    src = torch.load(pretrained, weights_only=False)
+    for m in (0, 1):
+        sd_p, lg_p, _, _ = load(plain, m)
+        sd_t, lg_t, _, _ = load(track, m)
+        for name in lg_p:
+            np.testing.assert_array_equal(lg_p[name], lg_t[name])
+        for k in sd_p:
+            assert torch.equal(sd_p[k], sd_t[k]), k
+        ck = torch.load(track["ckpt"][m], weights_only=False)
+        assert set(ck["state_dict"]) == set(sd_p)                      # loads into the target network
+        assert torch.equal(ck["source_head"]["weight"], src["state_dict"]["head.weight"])   # frozen
+        with h5py.File(track["logits"][m]) as f:
+            z0 = f["source"]["logits"][0].astype(np.float32)
+            assert f["source"].attrs["dataset"] == "toy" and z0.shape == (40, 4)
+            rows = f["source"]["rows"][()]
+    from pointwise.data.store import read_dataset
+    from pointwise.models import build_model
+    from pointwise.train.engine import Preprocess
+    net = build_model(src["arch"], tuple(src["in_shape"]), src["num_classes"])
+    net.load_state_dict(src["state_dict"])
+    net.eval()
+    p = src["preprocess"]
+    pre = Preprocess(np.array(p["mean"], np.float32), np.array(p["std"], np.float32), tuple(p["pad"]))
+    with torch.no_grad():
+        ref = net(pre(torch.from_numpy(read_dataset(toy_h5).images[rows]))).numpy()
+    np.testing.assert_allclose(z0, ref, atol=2e-2)
+
+
+def test_replay_mixes_source_examples_into_every_batch(setup, pretrained, toy_h5, monkeypatch):
+    cfg = setup[0]
+    seen = []
+    real = engine.replay_loss
+
+    def spy(per_target, per_source):
+        seen.append((tuple(per_target.shape), None if per_source is None else tuple(per_source.shape)))
+        return real(per_target, per_source)
+
+    monkeypatch.setattr(engine, "replay_loss", spy)
+    rep = {"dataset": "toy", "ratio": 0.5, "split": "train", "eval_split": "test"}
+    out = run(setup, "cnn", [0, 1], "rep", init_checkpoints=[pretrained] * 2, replay_data=str(toy_h5),
+              recipe=_ft_recipe(cfg, replay=rep))
+    assert seen and all(s == ((2, 16), (2, 8)) for s in seen)          # B = 16 target + 8 source per member
+    src = torch.load(pretrained, weights_only=False)["state_dict"]["head.weight"]
+    ck = torch.load(out["ckpt"][0], weights_only=False)
+    assert not torch.equal(ck["source_head"]["weight"], src)            # the source head trains on replay
+    assert ck["num_classes"] == 4 and ck["provenance"]["variants"]["replay"]["ratio"] == 0.5
+
+
+def test_class_mapped_head_predicts_through_the_map(setup, tmp_path):
+    """Pretrain on 8 classes, fine-tune the kept head on 4 through the map {c: [2c, 2c+1]}: the
+    stored target logits at step 0 are the max of each pair of the pretrained logits."""
+    from conftest import toy_dataset
+    from pointwise.data.store import read_dataset, write_dataset
+    from pointwise.models import build_model
+    from pointwise.train.engine import make_preprocess
+    cfg, data, design, tmp = setup
+    src8 = tmp_path / "toy8.h5"
+    write_dataset(toy_dataset(classes=8, seed=1), src8)
+    d8 = tmp_path / "d8.h5"
+    build_design("pre8", {"dataset": "toy8", "design": {"kind": "full", "seeds": 1}}, src8, d8)
+    outs8 = {k: [str(tmp / "pre8" / f"{k}.out")] for k in ("ckpt", "logits", "stats")}
+    rpre = {**pwconfig.recipe(cfg, "e", "cnn"), "eval_sets": {"test": ["toy8", "test"]}, "experiment": "pre8"}
+    train_block(str(src8), str(d8), {"test": str(src8)}, outs8, rpre, [0], str(tmp / "pre8" / "state"))
+    cmap = [[0, 1], [2, 3], [4, 5], [6, 7]]
+    r = _ft_recipe(cfg, class_map=cmap)
+    r["init_from"] = {**r["init_from"], "head": "keep", "train": "head"}
+    out = run(setup, "cnn", [0], "cm", recipe=r, init_checkpoints=outs8["ckpt"])
+    with h5py.File(out["logits"][0]) as f:
+        z0 = f["test"]["logits"][0].astype(np.float32)
+        rows = f["test"]["rows"][()]
+    assert z0.shape == (40, 4)
+    ck = torch.load(outs8["ckpt"][0], weights_only=False)
+    net = build_model(ck["arch"], tuple(ck["in_shape"]), 8)
+    net.load_state_dict(ck["state_dict"])
+    net.eval()
+    ds = read_dataset(data)
+    pre = make_preprocess(ds.images[read_design_rows(design)], r)
+    with torch.no_grad():
+        z8 = net(pre(torch.from_numpy(ds.images[rows]))).numpy()
+    np.testing.assert_allclose(z0, z8.reshape(40, 4, 2).max(-1), atol=2e-2)
+    final = torch.load(out["ckpt"][0], weights_only=False)
+    assert final["num_classes"] == 8 and final["class_map"] == cmap
+    assert not torch.equal(final["state_dict"]["head.weight"], ck["state_dict"]["head.weight"])
+
+
+def read_design_rows(design):
+    from pointwise.designs import read_design
+    return read_design(design)["pool_rows"]
+
+
+def test_l2_to_init_holds_the_network_near_the_pretrained_weights(setup, pretrained):
+    cfg = setup[0]
+    free = run(setup, "cnn", [0], "free", recipe=_ft_recipe(cfg, epochs=4), init_checkpoints=[pretrained])
+    tied = run(setup, "cnn", [0], "tied", recipe=_ft_recipe(cfg, l2_init={"lambda": 5.0}, epochs=4),
+               init_checkpoints=[pretrained])
+    zero = run(setup, "cnn", [0], "zero", recipe=_ft_recipe(cfg, l2_init={"lambda": 0.0}, epochs=4),
+               init_checkpoints=[pretrained])
+    src = torch.load(pretrained, weights_only=False)["state_dict"]
+
+    def dist(outs):
+        sd = load(outs, 0)[0]
+        return sum(float(((sd[k].float() - src[k].float()) ** 2).sum()) for k in sd
+                   if not k.startswith("head.") and sd[k].is_floating_point() and "running" not in k)
+
+    assert dist(tied) < 0.2 * dist(free)
+    for k, v in load(free, 0)[0].items():
+        assert torch.equal(v, load(zero, 0)[0][k]), k                   # lambda 0 is plain fine-tuning
+    with pytest.raises(ValueError, match="no trained parameter"):       # head-only with a fresh head
+        r = _ft_recipe(cfg, l2_init={"lambda": 1.0})
+        r["init_from"]["train"] = "head"
+        run(setup, "cnn", [0], "bad", recipe=r, init_checkpoints=[pretrained])
+
+
+def _phaseout_design(setup, path):
+    """Every seed trains on the whole pool with a 3-epoch mask: all 120, the first 40, the first 10."""
+    build_design("po", {"design": {"kind": "full", "seeds": 2}}, setup[1], path)
+    mask = np.zeros((3, 120), dtype=bool)
+    mask[0] = True
+    mask[1, :40] = True
+    mask[2, :10] = True
+    with h5py.File(path, "a") as f:
+        f.create_dataset("epoch_mask", data=mask)
+    return mask
+
+
+def test_phaseout_schedule_trains_each_epoch_on_its_subset(setup, tmp_path):
+    from pointwise.train.epochs import EpochClock
+    cfg, data, _, tmp = setup
+    design = tmp_path / "po.h5"
+    mask = _phaseout_design(setup, design)
+    recipe = {**pwconfig.recipe(cfg, "e", "mlp"), "records": "train_forward",
+              "eval": {"per_epoch": 1, "at_start": True, "batch_size": 1024}}
+    outs = {k: [str(tmp / "po" / f"m{m}" / f"{k}.out") for m in (0, 1)] for k in ("ckpt", "logits", "stats")}
+    train_block(str(data), str(design), {"train": str(data), "test": str(data)}, outs, recipe, [0, 1],
+                str(tmp / "po" / "state"))
+    clock = EpochClock([120, 40, 10], 32)
+    for m in (0, 1):
+        _, _, steps, st = load(outs, m)
+        seen = st["step"] >= 0
+        np.testing.assert_array_equal(seen[:3], mask)                   # each epoch exactly its kept examples
+        assert not (seen[3:] & ~mask[2]).any()                          # the last batch runs on into row 2
+        assert steps[-1] == 6                                           # ceil(170 / 32)
+        with h5py.File(outs["logits"][m]) as f:
+            assert json.loads(f.attrs["variants"])["epoch_schedule_sizes"] == [120, 40, 10]
+            np.testing.assert_allclose(f["epochs"][()], clock.epoch_at(f["steps"][()]))
+            np.testing.assert_array_equal(f["steps"][()], [0, 4, 5, 6])  # per_epoch through the clock
+    with pytest.raises(ValueError, match="epoch schedule has 3"):
+        train_block(str(data), str(design), {"train": str(data), "test": str(data)}, outs,
+                    {**recipe, "epochs": 4}, [0], str(tmp / "po4" / "state"))
+
+
+def test_resume_with_variants_is_bit_identical(setup, pretrained, toy_h5, tmp_path, monkeypatch):
+    cfg = setup[0]
+    design = tmp_path / "po.h5"
+    _phaseout_design(setup, design)
+    recipe = _ft_recipe(cfg, replay={"dataset": "toy", "ratio": 1.0, "split": "train", "eval_split": "test"},
+                        l2_init={"lambda": 0.5}, epochs=3, checkpoint_minutes=1e-9, records="train_forward")
+    recipe["augment"] = {"crop_padding": 1, "flip": True}
+
+    def go(tag):
+        outs = {k: [str(tmp_path / tag / f"m{m}" / f"{k}.out") for m in (0, 1)] for k in ("ckpt", "logits", "stats")}
+        train_block(str(setup[1]), str(design), {"train": str(setup[1]), "test": str(setup[1])}, outs, recipe,
+                    [0, 1], str(tmp_path / tag / "state"), log_path=str(tmp_path / tag / "log.txt"),
+                    init_checkpoints=[pretrained] * 2, replay_data=str(toy_h5))
+        return outs
+
+    ref = go("ref")
+    real_step = engine._train_step
+    calls = {"n": 0}
+
+    def dying_step(*args, **kw):
+        calls["n"] += 1
+        if calls["n"] == 4:
+            raise KeyboardInterrupt("simulated kill")
+        return real_step(*args, **kw)
+
+    monkeypatch.setattr(engine, "_train_step", dying_step)
+    with pytest.raises(KeyboardInterrupt):
+        go("killed")
+    monkeypatch.setattr(engine, "_train_step", real_step)
+    res = go("killed")
+    assert "resumed from" in (tmp_path / "killed" / "log.txt").read_text()
+    for m in (0, 1):
+        a, b = torch.load(ref["ckpt"][m], weights_only=False), torch.load(res["ckpt"][m], weights_only=False)
+        for k in a["state_dict"]:
+            assert torch.equal(a["state_dict"][k], b["state_dict"][k]), k
+        assert torch.equal(a["source_head"]["weight"], b["source_head"]["weight"])
+        with h5py.File(ref["logits"][m]) as f, h5py.File(res["logits"][m]) as g:
+            for name in ("train", "test", "source"):
+                np.testing.assert_array_equal(f[name]["logits"][()], g[name]["logits"][()])
+        np.testing.assert_array_equal(load(ref, m)[3]["step"], load(res, m)[3]["step"])
+
+
+def test_head_only_eval_reuses_the_shared_backbone_features(setup, pretrained, monkeypatch):
+    """Head-only runs from one checkpoint evaluate each member's head on backbone features computed
+    once: the stored logits equal a full forward pass of every member at every eval point."""
+    cfg = setup[0]
+    r = _ft_recipe(cfg)
+    r["init_from"] = {**r["init_from"], "train": "head"}
+    r["eval"] = {**r["eval"], "per_epoch": 4}
+    calls = {"n": 0}
+    real = engine.FrozenFeatures
+
+    class Counting(real):
+        def __call__(self, key, x_fn):
+            calls["n"] += key not in self.cache
+            return super().__call__(key, x_fn)
+
+    monkeypatch.setattr(engine, "FrozenFeatures", Counting)
+    cached = run(setup, "cnn", [0, 1], "cached", recipe=r, init_checkpoints=[pretrained] * 2)
+    assert calls["n"] == 2                                          # one backbone pass per eval set
+    monkeypatch.setattr(engine, "FrozenFeatures", lambda model: None)
+    full = run(setup, "cnn", [0, 1], "full", recipe=r, init_checkpoints=[pretrained] * 2)
+    for m in (0, 1):
+        _, lc, steps, _ = load(cached, m)
+        _, lf, _, _ = load(full, m)
+        assert len(steps) > 3
+        for name in lc:
+            np.testing.assert_allclose(lc[name].astype(np.float32), lf[name].astype(np.float32), atol=1e-3, rtol=0)

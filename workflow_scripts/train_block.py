@@ -8,5 +8,6 @@ train_block(
     recipe=snakemake.params.recipe, members=snakemake.params.members,
     state_dir=snakemake.params.state_dir, log_path=snakemake.log[0],
     init_checkpoints=[inp.init] * len(snakemake.params.members) if "init" in inp.keys() else None,
+    replay_data=inp.replay if "replay" in inp.keys() else None,
     config=snakemake.config,
 )

@@ -1,7 +1,8 @@
 """The workflow's one entry to the data layer: ``data/{dataset}.h5`` from a dataset spec.
 
 A spec either names a source (published files, optionally downloaded; or the synthetic
-generator) or derives from a parent HDF5 (balanced subset, label noise, one corruption rung).
+generator) or derives from a parent HDF5 (balanced subset, label noise, one corruption rung,
+downsampling, a broader sub-class pretraining source).
 Source datasets number their examples 0..N-1 in canonical order (train, then test, then any
 further split), so ids are stable across builds; derived datasets keep their parent's ids, class
 names and splits and record the derivation in ``attrs``. The key set of each spec is the one the
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import Mapping
 
 from pointwise.data import cifar, cifar10_1, cifar10_2, cinic10, fashion_mnist, svhn
+from pointwise.data.broad_source import broad_source
 from pointwise.data.corruptions import corrupt_dataset
 from pointwise.data.downsample import downsample
 from pointwise.data.errors import DataMissingError
@@ -24,7 +26,7 @@ from pointwise.data.synthetic import make_synthetic
 from pointwise.provenance import provenance
 
 FILE_SOURCES = ("fashion_mnist", "cifar10", "cifar100", "svhn", "cifar10_1", "cifar10_2", "cinic10")
-DERIVATIONS = ("balanced_subset", "label_noise", "corruption", "downsample")
+DERIVATIONS = ("balanced_subset", "label_noise", "corruption", "downsample", "broad_source")
 
 
 def how_to_obtain(source: str, name: str, spec: Mapping | None = None) -> str:
@@ -123,6 +125,9 @@ def derive(name: str, spec: Mapping, parent: ImageDataset) -> ImageDataset:
     elif kind == "corruption":
         ds = corrupt_dataset(parent, spec["corruption"], int(spec["severity"]),
                              split=spec.get("split", "test"), seed=seed, name=name)
+    elif kind == "broad_source":
+        ds = broad_source(parent, int(spec["subclasses"]), exclude=spec.get("exclude"),
+                          per_class=spec.get("per_class"), factor=spec.get("factor"), seed=seed, name=name)
     else:
         raise ValueError(f"dataset '{name}': unknown derivation {kind!r}; valid: {', '.join(DERIVATIONS)}")
     ds.attrs = {**ds.attrs, "parent": spec["parent"]}

@@ -5,9 +5,16 @@ writes ``model.pt`` (final checkpoint), ``logits.h5`` (fp16 logits of every eval
 point) and ``train_stats.h5`` (loss, correctness and margin of every training example at every
 presentation). While running it keeps a resumable state in ``state_dir``; a killed or preempted
 job restarts from there and, on CPU, ends bit-identical to an uninterrupted run.
+
+Fine-tuning variants (paper 001 §5.5; :mod:`pointwise.train.variants`, :mod:`pointwise.train.epochs`):
+``replay`` (source examples in every batch, the source head kept next to the new one and its test
+split evaluated as eval set ``source``), ``class_map`` (the pretrained head, target logits = max
+over mapped source logits), ``l2_init`` (λ/2·‖θ − θ_init‖² to the pretrained weights) and a
+design's ``epoch_mask`` (per-epoch training subsets: the phase-out schedule).
 """
 from __future__ import annotations
 
+import hashlib
 import logging
 import math
 import os
@@ -29,9 +36,12 @@ from pointwise.models import build_model, head_parameter_names
 from pointwise.provenance import config_hash, provenance
 from pointwise.train import augment
 from pointwise.train.ensemble import Ensemble
+from pointwise.train.epochs import EpochClock, member_mask, read_epoch_mask
 from pointwise.train.losses import label_margin, per_example_loss
 from pointwise.train.schedules import lr_at
 from pointwise.train.streams import Stream
+from pointwise.train.variants import (DualHead, OutputMap, add_l2_to_init_grad_, class_map_index,
+                                      draw_replay, head_layout, replay_count, replay_loss)
 
 log = logging.getLogger("pointwise.train")
 
@@ -89,24 +99,33 @@ def total_steps(recipe: dict, n_train: int, batch: int) -> int:
     return int(sum(recipe["schedule"]["phases"]))
 
 
-def snapshot_steps(recipe: dict, total: int, steps_per_epoch: float) -> list[int]:
-    """Steps at which ``recipe.snapshots`` asks for an extra checkpoint (epochs -> nearest step)."""
+def snapshot_steps(recipe: dict, total: int, steps_per_epoch: float, clock: EpochClock | None = None) -> list[int]:
+    """Steps at which ``recipe.snapshots`` asks for an extra checkpoint (epochs -> nearest step;
+    through ``clock`` when epochs differ in length)."""
     snap = recipe.get("snapshots") or {}
     pts = {int(s) for s in snap.get("steps", [])}
-    pts |= {int(round(e * steps_per_epoch)) for e in snap.get("epochs", [])}
+    if clock is None:
+        pts |= {int(round(e * steps_per_epoch)) for e in snap.get("epochs", [])}
+    else:
+        pts |= {int(round(float(clock.step_at(e)))) for e in snap.get("epochs", [])}
     bad = sorted(p for p in pts if p > total)
     if bad:
         raise ValueError(f"snapshots at steps {bad} lie beyond the {total} training steps")
     return sorted(pts)
 
 
-def eval_steps(recipe: dict, total: int, steps_per_epoch: float) -> np.ndarray:
-    """Sorted unique steps at which every eval set is evaluated (always including the last)."""
+def eval_steps(recipe: dict, total: int, steps_per_epoch: float, clock: EpochClock | None = None) -> np.ndarray:
+    """Sorted unique steps at which every eval set is evaluated (always including the last);
+    ``per_epoch`` points follow ``clock`` when epochs differ in length."""
     ev = recipe.get("eval", {})
     if "every_steps" in ev:
         pts = np.arange(ev["every_steps"], total + 1, ev["every_steps"])
     elif "count" in ev:
         pts = np.round(np.linspace(0, total, ev["count"] + 1)[1:])
+    elif clock is not None:
+        per = ev.get("per_epoch", 1)
+        last = float(clock.epoch_at(total))
+        pts = np.round(clock.step_at(np.arange(1, math.floor(last * per + 1e-9) + 1) / per))
     else:
         per = ev.get("per_epoch", 1)
         interval = steps_per_epoch / per
@@ -126,13 +145,19 @@ def pick_device(name: str) -> torch.device:
 
 
 def _build_members(recipe, in_shape, num_classes, run_seeds, init_checkpoints):
-    models = []
+    """The members' networks and the names of the parameters loaded from the pretrained checkpoint.
+
+    A class-mapped recipe keeps the source head (its classes are the output); a replay recipe
+    with a fresh target head gets a :class:`DualHead` whose source half is the checkpoint's head."""
+    layout = head_layout(recipe)
+    models, loaded = [], set()
     for m, seed in enumerate(run_seeds):
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(stable_seed("init", seed))
-            model = build_model(recipe["arch"], in_shape, num_classes)
-            if init_checkpoints:
-                src = torch.load(init_checkpoints[m], map_location="cpu", weights_only=False)
+            src = torch.load(init_checkpoints[m], map_location="cpu", weights_only=False) if init_checkpoints else None
+            n_out = int(src["num_classes"]) if layout == "mapped" else num_classes
+            model = build_model(recipe["arch"], in_shape, n_out)
+            if src is not None:
                 keep_head = recipe["init_from"].get("head", "reinit") == "keep"
                 head = set() if keep_head else set(head_parameter_names(model))
                 body = {k: v for k, v in src["state_dict"].items() if k not in head}
@@ -141,19 +166,76 @@ def _build_members(recipe, in_shape, num_classes, run_seeds, init_checkpoints):
                     raise ValueError(f"checkpoint {init_checkpoints[m]} does not fit arch "
                                      f"{recipe['arch_name']}: missing {sorted(set(missing) - head)}, "
                                      f"unexpected {sorted(unexpected)}")
+                loaded = {n for n, _ in model.named_parameters() if n in body}
+                if layout == "separate":
+                    source = torch.nn.Linear(model.head.in_features, int(src["num_classes"]))
+                    source.load_state_dict({"weight": src["state_dict"]["head.weight"],
+                                            "bias": src["state_dict"]["head.bias"]})
+                    model.head = DualHead(model.head, source)
+                    loaded |= {"head.source.weight", "head.source.bias"}
         models.append(model)
-    return models
+    return models, loaded
+
+
+def _source_preprocess(checkpoint: str) -> tuple[Preprocess, int]:
+    """The pretraining run's preprocessing (replayed source images are normalised as it saw
+    them) and its number of classes."""
+    src = torch.load(checkpoint, map_location="cpu", weights_only=False)
+    p = src["preprocess"]
+    return Preprocess(np.asarray(p["mean"], np.float32), np.asarray(p["std"], np.float32),
+                      tuple(p["pad"])), int(src["num_classes"])
+
+
+SOURCE_SET = "source"
+
+
+@dataclass
+class _Replay:
+    """The replayed source examples of a block (paper 001 C.11/C.12)."""
+    images: torch.Tensor
+    labels: torch.Tensor
+    rows: np.ndarray
+    pre: Preprocess
+    count: int
+    streams: list
+
+
+@dataclass
+class _Step:
+    """What one optimiser step reads; the loop state itself lives in :func:`train_block`."""
+    ens: Ensemble
+    opt: torch.optim.Optimizer
+    streams: list
+    aug_rngs: list
+    member_rows: list
+    images: torch.Tensor
+    labels: torch.Tensor
+    pre: Preprocess
+    rec: dict
+    batch: int
+    padding: int
+    flip: bool
+    records_mode: str
+    head_only: bool
+    recipe: dict
+    T: int
+    spe: float
+    omap: OutputMap
+    replay: _Replay | None = None
+    l2_init: dict | None = None
+    l2_lambda: float = 0.0
 
 
 def train_block(data: str, design: str, eval_data: dict[str, str], outputs: dict[str, list],
                 recipe: dict, members: list[int], state_dir: str, log_path: str | None = None,
-                init_checkpoints: list[str] | None = None, config: dict | None = None) -> None:
+                init_checkpoints: list[str] | None = None, config: dict | None = None,
+                replay_data: str | None = None) -> None:
     """Train the seeds ``members`` of ``recipe['experiment']`` together (see module docstring).
 
     data/design: the training dataset and design files; eval_data: eval set name -> dataset file
     (split from ``recipe['eval_sets']``); outputs: {'ckpt': [...], 'logits': [...], 'stats': [...]}
     and optionally 'snapshots', one path per member; init_checkpoints: per-member pretrained
-    checkpoints (``init_from``).
+    checkpoints (``init_from``); replay_data: the dataset file of ``recipe['replay']``.
     """
     log_to(log_path)
     t_start = time.time()
@@ -167,6 +249,9 @@ def train_block(data: str, design: str, eval_data: dict[str, str], outputs: dict
     des = read_design(design)
     pool_rows = des["pool_rows"]
     member_rows = [np.sort(pool_rows[des["train_mask"][s]]) for s in members]
+    epoch_mask = read_epoch_mask(design)
+    schedules = None if epoch_mask is None else \
+        [member_mask(epoch_mask, des["train_mask"][s], pool_rows) for s in members]
     run_seeds = [int(des["run_seeds"][s]) for s in members]
     pre = make_preprocess(ds.images[pool_rows], recipe)
     images = torch.from_numpy(ds.images).to(device)
@@ -176,15 +261,43 @@ def train_block(data: str, design: str, eval_data: dict[str, str], outputs: dict
 
     n_max, n_min = max(map(len, member_rows)), min(map(len, member_rows))
     batch = n_max if recipe.get("full_batch") else int(recipe["batch_size"])
-    spe = n_max / batch
-    T = total_steps(recipe, n_max, batch)
-    evals = eval_steps(recipe, T, spe)
-    n_epochs = math.ceil(T * batch / n_min)
+    clock = None
+    if schedules is None:
+        spe = n_max / batch
+        T = total_steps(recipe, n_max, batch)
+        n_epochs = math.ceil(T * batch / n_min)
+    else:
+        sizes = np.max([m.sum(1) for m in schedules], axis=0)
+        clock = EpochClock(sizes, batch)
+        if "epochs" in recipe and "steps" not in recipe and recipe["epochs"] != len(sizes):
+            raise ValueError(f"recipe {recipe['recipe_name']} trains {recipe['epochs']} epochs but the design's "
+                             f"epoch schedule has {len(sizes)}")
+        T = clock.total_steps(recipe["epochs"]) if "epochs" in recipe and "steps" not in recipe \
+            else total_steps(recipe, n_max, batch)
+        spe = T / max(float(clock.epoch_at(T)), 1e-9)        # mean epoch length (epoch-based lr schedules)
+        n_epochs = max(1, max(math.ceil(float(EpochClock(m.sum(1), batch).epoch_at(T)) - 1e-9)
+                              for m in schedules))
+        log.info("per-epoch training subsets from the design: %d epochs of %s examples",
+                 len(sizes), sizes.tolist())
+    evals = eval_steps(recipe, T, spe, clock)
     padding, flip = recipe["augment"]["crop_padding"], recipe["augment"]["flip"]
     records_mode = recipe.get("records", "eval_forward")
     head_only = bool(recipe.get("init_from")) and recipe["init_from"].get("train") == "head"
     if T == 0:
         log.info("steps: 0 - the network is only evaluated at initialisation")
+
+    layout = head_layout(recipe)
+    rep = recipe.get("replay")
+    if layout != "plain" and not init_checkpoints:
+        raise ValueError(f"recipe {recipe.get('recipe_name')}: replay and class_map start from a pretrained "
+                         "checkpoint (init_from)")
+    pre_src, n_source = _source_preprocess(init_checkpoints[0]) if layout != "plain" else (None, None)
+    if layout == "mapped":
+        if len(recipe["class_map"]) != C:
+            raise ValueError(f"class_map has {len(recipe['class_map'])} target classes, the data {C}")
+        omap = OutputMap("mapped", C, class_map_index(recipe["class_map"], n_source))
+    else:
+        omap = OutputMap(layout, C)
 
     eval_sets = {}
     for name, (ds_name, split) in recipe["eval_sets"].items():
@@ -198,28 +311,71 @@ def train_block(data: str, design: str, eval_data: dict[str, str], outputs: dict
                            "dataset": ds_name, "split": split,
                            "logits": np.zeros((E, len(evals), len(rows), C), dtype=np.float16)}
 
-    models = _build_members(recipe, in_shape, C, run_seeds, init_checkpoints)
+    replay = None
+    if rep:
+        if replay_data is None:
+            raise ValueError(f"recipe {recipe.get('recipe_name')} replays '{rep['dataset']}' but no replay "
+                             "dataset file was given")
+        src = read_dataset(replay_data)
+        if src.num_classes != n_source:
+            raise ValueError(f"replay dataset '{rep['dataset']}' has {src.num_classes} classes, the pretrained "
+                             f"head {n_source}")
+        src_images = torch.from_numpy(src.images).to(device)
+        if tuple(pre_src(src_images[:1]).shape[1:]) != in_shape:
+            raise ValueError(f"replay dataset '{rep['dataset']}' has image shape {tuple(src.shape)}, the "
+                             f"training data {tuple(ds.shape)}")
+        src_rows = src.split_index(rep.get("split", "train"))
+        replay = _Replay(src_images, torch.from_numpy(src.labels).to(device), src_rows, pre_src,
+                         replay_count(batch, rep["ratio"]),
+                         [Stream(len(src_rows), stable_seed("replay", s)) for s in run_seeds])
+        if rep.get("eval_split", "test"):
+            if SOURCE_SET in eval_sets:
+                raise ValueError(f"eval set name '{SOURCE_SET}' is reserved for the replay source")
+            erows = src.split_index(rep.get("eval_split", "test"))
+            eval_sets[SOURCE_SET] = {
+                "images": src_images[torch.from_numpy(erows).to(device)], "rows": erows, "ids": src.ids[erows],
+                "labels": src.labels[erows], "dataset": rep["dataset"], "split": rep.get("eval_split", "test"),
+                "logits": np.zeros((E, len(evals), len(erows), n_source), dtype=np.float16),
+                "pre": pre_src, "output": "source"}
+
+    models, loaded = _build_members(recipe, in_shape, C, run_seeds, init_checkpoints)
     head = set(head_parameter_names(models[0]))
     ens = Ensemble(models, device, recipe.get("ensemble_mode", "auto"))
-    trainable = [v for k, v in ens.params.items() if not head_only or k in head]
+    shared_backbone = head_only and init_checkpoints and len(set(map(str, init_checkpoints))) == 1
+    features = FrozenFeatures(models[0]) if shared_backbone else None
+    # without source examples the kept source head only tracks the source task: it is not trained
+    frozen = {"head.source.weight", "head.source.bias"} if layout == "separate" and not replay.count else set()
+    train_names = [k for k in ens.params if (not head_only or k in head) and k not in frozen]
+    trainable = [ens.params[k] for k in train_names]
     for k, v in ens.params.items():
-        v.requires_grad_(not head_only or k in head)
+        v.requires_grad_(k in train_names)
+    l2 = recipe.get("l2_init") or {}
+    l2_init = None
+    if l2.get("lambda", 0) > 0:
+        keys = [k for k in train_names if k in loaded]
+        if not keys:
+            raise ValueError(f"recipe {recipe.get('recipe_name')}: l2_init, but no trained parameter starts "
+                             "from the pretrained checkpoint")
+        l2_init = {k: ens.params[k].detach().clone() for k in keys}
     opt_cfg = recipe["optimizer"]
     opt = torch.optim.SGD(trainable, lr=opt_cfg["lr"], momentum=opt_cfg["momentum"],
                           weight_decay=opt_cfg["weight_decay"],
                           nesterov=opt_cfg["nesterov"] and opt_cfg["momentum"] > 0)
 
-    streams = [Stream(len(r), stable_seed("order", s)) for r, s in zip(member_rows, run_seeds)]
+    streams = [Stream(len(r), stable_seed("order", s), None if schedules is None else schedules[i])
+               for i, (r, s) in enumerate(zip(member_rows, run_seeds))]
     aug_rngs = [np.random.default_rng(stable_seed("augment", s)) for s in run_seeds]
     rec_epochs = n_epochs if records_mode != "none" else 0
     rec = {k: [np.full((rec_epochs, len(r)), fill, dtype=dt) for r in member_rows]
            for k, fill, dt in (("loss", np.nan, np.float32), ("margin", np.nan, np.float32),
                                ("correct", False, bool), ("step", -1, np.int32))}
-    snaps_at = snapshot_steps(recipe, T, spe)
+    snaps_at = snapshot_steps(recipe, T, spe, clock)
     snapshots: list[dict] = [{} for _ in range(E)]
     step, k_eval = 0, 0
-    rhash = config_hash({k: v for k, v in recipe.items()
-                         if k not in ("threads", "device", "checkpoint_minutes", "ensemble_mode")})
+    hashed = {k: v for k, v in recipe.items() if k not in ("threads", "device", "checkpoint_minutes", "ensemble_mode")}
+    if epoch_mask is not None:
+        hashed["epoch_mask"] = hashlib.sha256(np.packbits(epoch_mask).tobytes()).hexdigest()
+    rhash = config_hash(hashed)
 
     if state_path.exists():
         st = torch.load(state_path, map_location="cpu", weights_only=False)
@@ -227,6 +383,8 @@ def train_block(data: str, design: str, eval_data: dict[str, str], outputs: dict
             ens.load_state(st["ensemble"], device)
             opt.load_state_dict(st["optimizer"])
             streams = [Stream.from_state(s) for s in st["streams"]]
+            if replay is not None:
+                replay.streams = [Stream.from_state(s) for s in st["replay_streams"]]
             for g, s in zip(aug_rngs, st["aug_rngs"]):
                 g.bit_generator.state = s
             rec = st["records"]
@@ -238,12 +396,16 @@ def train_block(data: str, design: str, eval_data: dict[str, str], outputs: dict
         else:
             log.info("ignoring stale state %s (different recipe or members)", state_path)
 
+    ctx = _Step(ens, opt, streams, aug_rngs, member_rows, images, labels, pre, rec, batch, padding, flip,
+                records_mode, head_only, recipe, T, spe, omap, replay, l2_init, float(l2.get("lambda", 0.0)))
+
     def save_state():
         state_path.parent.mkdir(parents=True, exist_ok=True)
         with atomic_path(state_path) as tmp:
             torch.save({"recipe_hash": rhash, "members": list(members), "step": step, "k_eval": k_eval,
                         "ensemble": ens.state(), "optimizer": opt.state_dict(),
                         "streams": [s.state() for s in streams],
+                        "replay_streams": [s.state() for s in replay.streams] if replay else [],
                         "aug_rngs": [g.bit_generator.state for g in aug_rngs],
                         "records": rec, "snapshots": snapshots,
                         "logits": {n: e["logits"] for n, e in eval_sets.items()}}, tmp)
@@ -255,16 +417,19 @@ def train_block(data: str, design: str, eval_data: dict[str, str], outputs: dict
         stop["signal"] = signum
 
     old_handlers = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGUSR1)}
+    variants = {k: recipe[k] for k in ("replay", "class_map", "l2_init") if recipe.get(k)}
+    if clock is not None:
+        variants["epoch_schedule_sizes"] = clock.sizes.astype(int).tolist()
     log.info("training %s/%s seeds %s as one ensemble of %d (%s) on %s: %d examples each, batch %d, "
-             "%d steps, %d eval points", recipe["experiment"], recipe["arch_name"], list(members), E,
-             ens.mode, device, n_max, batch, T, len(evals))
+             "%d steps, %d eval points%s", recipe["experiment"], recipe["arch_name"], list(members), E,
+             ens.mode, device, n_max, batch, T, len(evals), f"; variants {variants}" if variants else "")
     last_save, last_log, t_loop = time.time(), 0.0, time.time()
     ckpt_every = 60.0 * float(recipe.get("checkpoint_minutes", 10))
     log_every = max(1, T // 20)
     try:
         while True:
             if k_eval < len(evals) and step == evals[k_eval]:
-                _evaluate(ens, eval_sets, pre, k_eval, recipe["eval"]["batch_size"], train_mode=False)
+                _evaluate(ens, eval_sets, pre, k_eval, recipe["eval"]["batch_size"], omap, features)
                 accs = {n: float((e["logits"][:, k_eval].argmax(-1) == e["labels"]).mean())
                         for n, e in eval_sets.items()}
                 log.info("eval %d/%d at step %d: %s", k_eval + 1, len(evals), step,
@@ -279,8 +444,7 @@ def train_block(data: str, design: str, eval_data: dict[str, str], outputs: dict
                 save_state()
                 raise TrainingInterrupted(f"received signal {stop['signal']} at step {step}; state saved, "
                                           "rerun the job to resume")
-            loss = _train_step(ens, opt, streams, aug_rngs, member_rows, images, labels, pre, rec,
-                               batch, step, padding, flip, records_mode, head_only, recipe, T, spe)
+            loss = _train_step(ctx, step)
             step += 1
             if step % log_every == 0 or step == T:
                 rate = (step - 0) / max(time.time() - t_loop, 1e-9)
@@ -294,18 +458,25 @@ def train_block(data: str, design: str, eval_data: dict[str, str], outputs: dict
             signal.signal(s, h)
 
     inputs = [data, design] + sorted(set(eval_data.values()) - {data}) + list(init_checkpoints or [])
+    inputs += [replay_data] if rep else []
     prov_base = provenance(config or recipe, inputs=inputs, experiment=recipe["experiment"],
-                           arch=recipe["arch_name"], recipe=recipe["recipe_name"])
+                           arch=recipe["arch_name"], recipe=recipe["recipe_name"],
+                           **({"variants": variants} if variants else {}))
+    eval_epochs = evals / spe if clock is None else clock.epoch_at(evals)
     for m in range(E):
         prov = {**prov_base, "seed": run_seeds[m], "seed_index": int(members[m])}
-        _write_checkpoint(outputs["ckpt"][m], ens.member_state_dict(m), recipe, in_shape, C, pre, prov, T)
-        _write_logits(outputs["logits"][m], eval_sets, m, evals, spe, ds.ids[member_rows[m]], prov)
+        _write_checkpoint(outputs["ckpt"][m], ens.member_state_dict(m), recipe, in_shape, C, pre, prov, T,
+                          layout, n_source)
+        _write_logits(outputs["logits"][m], eval_sets, m, evals, eval_epochs, ds.ids[member_rows[m]], prov)
         _write_stats(outputs["stats"][m], rec, m, ds, member_rows[m], records_mode, prov)
         if "snapshots" not in outputs:
             continue
         with atomic_path(outputs["snapshots"][m]) as tmp:
-            torch.save({"steps": sorted(snapshots[m]), "epochs": [s / spe for s in sorted(snapshots[m])],
-                        "state_dicts": [snapshots[m][s] for s in sorted(snapshots[m])],
+            snap_steps = sorted(snapshots[m])
+            snap_epochs = [s / spe for s in snap_steps] if clock is None else \
+                [float(clock.epoch_at(s)) for s in snap_steps]
+            torch.save({"steps": snap_steps, "epochs": snap_epochs,
+                        "state_dicts": [snapshots[m][s] for s in snap_steps],
                         "provenance": prov}, tmp)
     state_path.unlink(missing_ok=True)
     log.info("done: %d seeds x %d steps in %.1fs", E, T, time.time() - t_start)
@@ -322,26 +493,42 @@ def _batch(streams, aug_rngs, member_rows, batch, padding, flip, device):
     return pos, ep, torch.from_numpy(rows).to(device), torch.from_numpy(np.stack(aug))
 
 
-def _train_step(ens, opt, streams, aug_rngs, member_rows, images, labels, pre, rec, batch, step,
-                padding, flip, records_mode, head_only, recipe, T, spe) -> float:
-    pos, ep, rows, aug = _batch(streams, aug_rngs, member_rows, batch, padding, flip, images.device)
-    x_clean = pre(images[rows])                      # [E, B, C, H, W]
-    y = labels[rows]
-    if records_mode == "eval_forward":
-        _record(rec, pos, ep, step, ens.forward_eval(x_clean, shared=False), y, recipe["loss"])
-    x = augment.apply(x_clean, aug, padding) if (padding or flip) else x_clean
-    lr = lr_at(step, T, spe, recipe["optimizer"]["lr"], recipe["schedule"])
-    for g in opt.param_groups:
+def _train_step(c: _Step, step: int) -> float:
+    """One optimiser step of every member; returns the mean loss (data + L2-to-init) per member."""
+    pos, ep, rows, aug = _batch(c.streams, c.aug_rngs, c.member_rows, c.batch, c.padding, c.flip, c.images.device)
+    x_clean = c.pre(c.images[rows])                  # [E, B, C, H, W]
+    y = c.labels[rows]
+    loss_kind = c.recipe["loss"]
+    if c.records_mode == "eval_forward":
+        _record(c.rec, pos, ep, step, c.omap.target(c.ens.forward_eval(x_clean, shared=False)), y, loss_kind)
+    x = augment.apply(x_clean, aug, c.padding) if (c.padding or c.flip) else x_clean
+    y_src = None
+    if c.replay is not None and c.replay.count:
+        r = c.replay
+        src_rows = torch.from_numpy(draw_replay(r.streams, r.rows, r.count)).to(x.device)
+        xs = r.pre(r.images[src_rows])
+        if c.padding or c.flip:
+            params = np.stack([augment.draw_params(g, r.count, c.padding, c.flip) for g in c.aug_rngs])
+            xs = augment.apply(xs, torch.from_numpy(params), c.padding)
+        x = torch.cat([x, xs], dim=1)                 # one mixed batch [E, B + R, ...]
+        y_src = r.labels[src_rows]
+    lr = lr_at(step, c.T, c.spe, c.recipe["optimizer"]["lr"], c.recipe["schedule"])
+    for g in c.opt.param_groups:
         g["lr"] = lr
-    logits = ens.forward_train(x, train_mode=not head_only)
-    per_ex = per_example_loss(logits, y, recipe["loss"])
-    loss = per_ex.mean(1).sum()
-    opt.zero_grad(set_to_none=True)
+    z = c.ens.forward_train(x, train_mode=not c.head_only)
+    B = y.shape[1]
+    z_target = c.omap.target(z[:, :B])
+    per_source = None if y_src is None else per_example_loss(c.omap.source(z[:, B:]), y_src, loss_kind)
+    loss = replay_loss(per_example_loss(z_target, y, loss_kind), per_source).sum()
+    c.opt.zero_grad(set_to_none=True)
     loss.backward()
-    opt.step()
-    if records_mode == "train_forward":
-        _record(rec, pos, ep, step, logits.detach(), y, recipe["loss"])
-    return float(loss.detach()) / len(streams)
+    penalty = 0.0
+    if c.l2_init is not None:
+        penalty = float(add_l2_to_init_grad_(c.ens.params, c.l2_init, c.l2_lambda).sum())
+    c.opt.step()
+    if c.records_mode == "train_forward":
+        _record(c.rec, pos, ep, step, z_target.detach(), y, loss_kind)
+    return (float(loss.detach()) + penalty) / len(c.streams)
 
 
 def _record(rec, pos, ep, step, logits, y, loss_kind):
@@ -355,27 +542,67 @@ def _record(rec, pos, ep, step, logits, y, loss_kind):
         rec["step"][m][ep[m], pos[m]] = step
 
 
-def _evaluate(ens, eval_sets, pre, k, batch_size, train_mode):
-    for e in eval_sets.values():
-        imgs, out = e["images"], e["logits"]
+class FrozenFeatures:
+    """The input of the classifier head for a frozen network, computed once per eval batch and
+    kept: in head-only fine-tuning from one checkpoint every member shares the backbone and its
+    BatchNorm statistics, so an eval point only applies the members' heads (the same numbers as a
+    full forward pass per member, without repeating the backbone at every eval point)."""
+
+    def __init__(self, model: torch.nn.Module):
+        self.model = model.eval()
+        self.cache: dict = {}
+
+    @torch.no_grad()
+    def __call__(self, key, x_fn) -> torch.Tensor:
+        if key not in self.cache:
+            got = {}
+            hook = self.model.head.register_forward_pre_hook(lambda mod, args: got.__setitem__("f", args[0]))
+            try:
+                self.model(x_fn())
+            finally:
+                hook.remove()
+            self.cache[key] = got["f"]
+        return self.cache[key]
+
+
+def _evaluate(ens, eval_sets, pre, k, batch_size, omap: OutputMap, features: FrozenFeatures | None = None):
+    """Eval-mode logits of every eval set at eval point ``k``: target logits, or the source head's
+    for the replay source set (preprocessed as the pretraining run did). With ``features`` (frozen
+    shared backbone) only the members' heads run."""
+    for name, e in eval_sets.items():
+        imgs, out, p = e["images"], e["logits"], e.get("pre", pre)
+        head = omap.source if e.get("output") == "source" else omap.target
         for i in range(0, len(imgs), batch_size):
-            z = ens.forward_eval(pre(imgs[i:i + batch_size]), shared=True)
-            out[:, k, i:i + batch_size] = z.to(torch.float16).cpu().numpy()
+            if features is None:
+                z = ens.forward_eval(p(imgs[i:i + batch_size]), shared=True)
+            else:
+                z = ens.head_eval(features((name, i), lambda: p(imgs[i:i + batch_size])))
+            out[:, k, i:i + batch_size] = head(z).to(torch.float16).cpu().numpy()
 
 
-def _write_checkpoint(path, state_dict, recipe, in_shape, num_classes, pre, prov, steps):
+def _write_checkpoint(path, state_dict, recipe, in_shape, num_classes, pre, prov, steps, layout="plain",
+                      n_source=None):
+    """model.pt: the target network (a replay run's source head under ``source_head``; a
+    class-mapped network keeps its source-class head, with ``class_map``)."""
+    extra = {}
+    if layout == "separate":
+        extra["source_head"] = {k.rsplit(".", 1)[1]: state_dict.pop(k)
+                                for k in ("head.source.weight", "head.source.bias")}
+    if layout == "mapped":
+        extra["class_map"] = recipe["class_map"]
+        num_classes = n_source
     with atomic_path(path) as tmp:
         torch.save({"state_dict": state_dict, "arch": recipe["arch"], "arch_name": recipe["arch_name"],
                     "in_shape": list(in_shape), "num_classes": num_classes,
                     "preprocess": pre.as_dict(), "recipe": recipe, "steps": steps,
-                    "provenance": prov}, tmp)
+                    "provenance": prov, **extra}, tmp)
 
 
-def _write_logits(path, eval_sets, m, evals, spe, train_ids, prov):
+def _write_logits(path, eval_sets, m, evals, epochs, train_ids, prov):
     with atomic_path(path) as tmp:
         with h5py.File(tmp, "w") as f:
             f.create_dataset("steps", data=evals)
-            f.create_dataset("epochs", data=evals / spe)
+            f.create_dataset("epochs", data=epochs)
             f.create_dataset("train_ids", data=np.sort(train_ids))
             for name, e in eval_sets.items():
                 g = f.create_group(name)

@@ -72,6 +72,18 @@ class Ensemble:
         """Eval-mode logits [E, B, C]; ``shared``: x [B, ...] is the same input for every member."""
         return self._run({k: v.detach() for k, v in self.params.items()}, x, False, shared)
 
+    @torch.no_grad()
+    def head_eval(self, feats: torch.Tensor) -> torch.Tensor:
+        """Logits [E, B, C] of every member's classifier (the ``head`` submodule) on shared
+        features [B, D]: evaluation of head-only fine-tuning, where the members share the backbone."""
+        head = self.template.head
+        outs = []
+        for m in range(self.size):
+            p = {k[len("head."):]: v[m].detach() for k, v in self.params.items() if k.startswith("head.")}
+            b = {k[len("head."):]: v[m] for k, v in self.buffers.items() if k.startswith("head.")}
+            outs.append(functional_call(head, (p, b), (feats,)))
+        return torch.stack(outs)
+
     def member_state_dict(self, m: int) -> dict:
         """The ordinary state_dict of member ``m`` (loads into a freshly built model)."""
         out = {k: v[m].detach().cpu().clone() for k, v in self.params.items()}
