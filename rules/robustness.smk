@@ -25,7 +25,7 @@ if RB:
                   for e, a, s in rbsettings.testbed_members(RB, config)}
     RB_RUNS = {run: [(e, a, s, rb_logits(e, a, s)) for e, a, s in rbsettings.run_members(RB, config, run)]
                for run in RB["runs"]}
-    RB_RUN_SETS = {run: rbsettings.sets_of(RB, config, spec["experiment"]) for run, spec in RB["runs"].items()}
+    RB_RUN_SETS = {run: rbsettings.run_sets(RB, config, run) for run in RB["runs"]}
     RB_SPECIAL = {run: rb_logits(RB["runs"][run]["experiment"], RB["runs"][run]["arch"], RB["special_seed"])
                   for run in RB["special"]}
     RB_ZEROSHOT = {name: rb_logits(z["experiment"], z["arch"], z.get("seed", 0)) for name, z in RB["zeroshot"].items()}
@@ -271,7 +271,8 @@ if RB:
 
         rule robustness_cscore:
             """C-score proxy of every pool example from the held-out runs of a k-fold experiment,
-            the class-balanced easy/hard/random subsets and the phase-out schedules."""
+            the class-balanced easy/hard/random subsets and the phase-out schedules (per epoch, and
+            each example's last kept epoch)."""
             input:
                 design=f"{DESIGNS}/{RB_DIFF_SRC}.h5",
                 logits=[p for _, p in RB_DIFF_RUNS],
@@ -279,6 +280,7 @@ if RB:
                 cscore=RBT + "/difficulty/cscore.csv",
                 subsets=RBT + "/difficulty/subsets.csv",
                 phaseout=RBT + "/difficulty/phaseout.csv",
+                phaseout_examples=RBT + "/difficulty/phaseout_examples.csv",
             params:
                 logits=RB_DIFF_RUNS,
                 settings=rb_only(('difficulty',)),
@@ -320,6 +322,37 @@ if RB:
 
             ruleorder: robustness_difficulty_design > design
 
+        RB_PHASEOUT = (RB_DIFF.get("phaseout") or {}).get("designs") or {}
+        if RB_PHASEOUT:
+
+            rule robustness_phaseout_design:
+                """Design of a phase-out experiment (Fig 19): every seed starts on the whole pool and
+                trains at each epoch on the examples its schedule keeps (the hardest by the C-score
+                proxy): the per-epoch mask the training engine reads."""
+                input:
+                    examples=RBT + "/difficulty/phaseout_examples.csv",
+                    phaseout=RBT + "/difficulty/phaseout.csv",
+                    data=lambda wc: data_file(config["experiments"][wc.pexp]["dataset"]),
+                output:
+                    DESIGNS + "/{pexp}.h5",
+                wildcard_constraints:
+                    pexp="|".join(RB_PHASEOUT),
+                params:
+                    spec=lambda wc: config["experiments"][wc.pexp],
+                    n_final=lambda wc: RB_PHASEOUT[wc.pexp],
+                    base_seed=config.get("seed", 0),
+                resources:
+                    mem_mb=RB["mem_mb"],
+                    runtime=RB["runtime_minutes"],
+                log:
+                    LOGS + "/designs/{pexp}.log",
+                benchmark:
+                    BENCH + "/designs/{pexp}.tsv"
+                script:
+                    "../workflow_scripts/robustness_phaseout_design.py"
+
+            ruleorder: robustness_phaseout_design > design
+
     # ---------------------------------------------------------------- claims
 
     RB_CLAIM_TABLES = {
@@ -330,6 +363,8 @@ if RB:
         "dominance_pairs": RBT + "/testbed/dominance_pairs.csv",
         "unique_correct": RBT + "/testbed/unique_correct.csv",
         "triplets": RBT + "/testbed/triplets.csv",
+        "accuracies": RBT + "/runs/accuracies.csv",
+        "binned": RBT + "/er/binned.csv",
     }
     if RB_SPECIAL:
         RB_CLAIM_TABLES["special_models"] = RBT + "/special/special_models.csv"

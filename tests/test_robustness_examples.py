@@ -147,6 +147,26 @@ def test_difficulty_subsets_and_phaseout():
     assert sch.to_dict()["sizes"] == [10, 8, 6, 4, 2]
 
 
+def test_phaseout_last_epoch_describes_the_nested_schedule():
+    labels = np.repeat([0, 1], 5)
+    scores = np.array([0.9, 0.1, 0.5, 0.3, 0.7, 0.2, 0.8, 0.4, 0.6, 0.0])
+    sch = phaseout_schedule(scores, labels, n_epochs=5, n_final=2)
+    # per class 5, 4, 3, 2, 1 kept; the example of rank j (hardest first) is kept while the count > j
+    assert sch.last_epoch(10).tolist() == [0, 4, 2, 3, 1, 3, 0, 2, 1, 4]
+    for e in range(5):
+        assert np.flatnonzero(sch.last_epoch(10) >= e).tolist() == sch.kept(e).tolist()
+    nan = scores.copy()
+    nan[0] = np.nan
+    assert phaseout_schedule(nan, labels, 3, 2).last_epoch(10)[0] == -1     # never scored, never kept
+    # unbalanced classes: largest-remainder splits can grow a class back; the schedule never does
+    rng = np.random.default_rng(0)
+    lab = np.repeat([0, 1, 2], [7, 5, 2])
+    sch = phaseout_schedule(rng.random(14), lab, n_epochs=13, n_final=1)
+    assert (np.diff(sch.per_class, axis=0) <= 0).all() and sch.sizes[-1] >= 1
+    for e in range(12):
+        assert set(sch.kept(e + 1)) <= set(sch.kept(e))
+
+
 # ------------------------------------------------------------- zero-shot (§3.11) and subsets
 
 def test_class_mapped_zero_shot_aggregations():

@@ -99,6 +99,26 @@ def test_settings_defaults_lists_and_errors():
                                                                 "others": [], "num_classes": None}
 
 
+def test_settings_interventions_and_phaseout_designs():
+    cfg = json.loads(json.dumps(CONFIG))
+    rb = cfg["papers"]["robustness"]
+    rb["difficulty"] = {"scores_from": {"experiment": "tb", "eval_set": "test"}, "per_class": 1,
+                        "phaseout": {"epochs": 3, "final": [4], "designs": {"ft": 4}}}
+    rb["sweeps"] = {"replay": {"runs": {"pre": 0}}, "l2_init": {"runs": {"pre": 0}},
+                    "phaseout_random": {"runs": {"pre": 1}}}
+    figs = S.figures(S.settings(cfg))
+    assert figs["fig22_replay"][0] == ("binned", "model_er", "sweeps", "accuracies")
+    assert "fig23_classmap_l2" in figs and "fig19_phaseout" in figs
+    for change, match in (({"ft": 5}, "not one of the schedules"), ({"ghost": 4}, "unknown experiment")):
+        rb["difficulty"]["phaseout"]["designs"] = change
+        with pytest.raises(S.SettingsError, match=match):
+            S.settings(cfg)
+    rb["difficulty"]["phaseout"]["designs"] = {"ft": 4}
+    cfg["experiments"]["ft"]["design"] = {"kind": "random_subset", "size": 2, "seeds": 3}
+    with pytest.raises(S.SettingsError, match="kind 'full'"):
+        S.settings(cfg)
+
+
 # ------------------------------------------------------------------------ testbed, import, fit
 
 LAB = np.array([0, 1, 2, 3] * 5)                     # 20 ID / OOD examples, 4 classes
@@ -330,6 +350,53 @@ def test_cscore_from_held_out_runs_and_difficulty_design(tmp_path):
     assert len(set(d["run_seeds"].tolist())) == 3
 
 
+def test_phaseout_examples_table_and_design(tmp_path):
+    """The per-example schedule (each example's last kept epoch) rebuilds phaseout.csv's sizes; the
+    design of a phase-out experiment trains every seed on the whole pool with that epoch mask."""
+    from pointwise.train.epochs import read_epoch_mask
+    ds = _pool(tmp_path)
+    pool_ids = ds.ids[:16]
+    mask = np.zeros((2, 16), bool)
+    mask[0, :8] = True
+    mask[1, 8:] = True
+    with h5py.File(tmp_path / "design.h5", "w") as f:
+        f["train_mask"], f["pool_ids"], f["pool_labels"] = mask, pool_ids, ds.labels[:16]
+        f["pool_rows"], f["run_seeds"] = np.arange(16), np.array([1, 2])
+    prob = np.linspace(0.05, 0.95, 16)                  # held-out probability rises with the index
+    for seed in range(2):
+        z = np.log(np.stack([np.where(ds.labels[:16] == 0, prob, 1 - prob),
+                             np.where(ds.labels[:16] == 1, prob, 1 - prob)], 1))
+        with h5py.File(tmp_path / f"r{seed}.h5", "w") as f:
+            g = f.create_group("train")
+            g["logits"], g["labels"], g["ids"] = z[None].astype(np.float32), ds.labels[:16], pool_ids
+    s = {"difficulty": {"scores_from": {"experiment": "x", "eval_set": "train"}, "per_class": 2,
+                        "phaseout": {"epochs": 3, "final": [4, 8]}}}
+    outs = {k: tmp_path / f"{k}.csv" for k in ("cscore", "subsets", "phaseout", "phaseout_examples")}
+    P.write_cscore(tmp_path / "design.h5", [(0, tmp_path / "r0.h5"), (1, tmp_path / "r1.h5")], outs, s)
+    ex, ph = read_csv(outs["phaseout_examples"]), read_csv(outs["phaseout"])
+    four = ex[ex["n_final"] == 4].set_index("id")
+    # per class (8 each): 8, 5, 2 kept; the lowest scores (hardest: lowest index) stay longest
+    assert four.loc[pool_ids[[0, 1, 8, 9]], "last_epoch"].tolist() == [2, 2, 2, 2]
+    assert four.loc[pool_ids[[5, 7, 13, 15]], "last_epoch"].tolist() == [0, 0, 0, 0]
+    for n_final, g in ph.groupby("n_final"):
+        e = ex[ex["n_final"] == n_final]
+        assert [int((e["last_epoch"] >= k).sum()) for k in range(3)] == g["size"].tolist()
+    spec = {"dataset": "pool", "design": {"kind": "full", "seeds": 3}}
+    P.write_phaseout_design(outs["phaseout_examples"], outs["phaseout"], tmp_path / "pool.h5", "po", spec, 4,
+                            tmp_path / "po.h5")
+    d, m = read_design(tmp_path / "po.h5"), read_epoch_mask(tmp_path / "po.h5")
+    assert d["train_mask"].shape == (3, 16) and d["train_mask"].all()
+    assert m.shape == (3, 16) and m.sum(1).tolist() == [16, 10, 4]
+    assert sorted(d["pool_ids"][m[2]]) == sorted(pool_ids[[0, 1, 8, 9]])
+    with pytest.raises(ValueError, match="no phase-out schedule"):
+        P.write_phaseout_design(outs["phaseout_examples"], outs["phaseout"], tmp_path / "pool.h5", "po", spec, 5,
+                                tmp_path / "bad.h5")
+    bad = ph.copy()
+    bad.loc[bad.index[1], "size"] += 1
+    with pytest.raises(ValueError, match="holds"):
+        P.phaseout_epoch_mask(ex, bad, 4, pool_ids)
+
+
 def test_zeroshot_tables_aggregations(tmp_path):
     labels = np.array([0, 1, 0, 1])
     # 4 pretraining classes; target 0 <- {0, 1}, target 1 <- {2, 3}
@@ -384,6 +451,38 @@ def test_claims_measure_and_report_missing_data():
     assert "C3d" not in claims                               # one OOD role only
 
 
+def test_intervention_claims_compare_er_at_the_highest_common_accuracy():
+    from pointwise.robustness.claims import intervention_claims
+    curves = {"pre": ([0.5, 0.7, 0.9], [0.02, 0.015, 0.005]),
+              "rep1": ([0.5, 0.7, 0.88], [0.02, 0.02, 0.012]),
+              "rep4": ([0.5, 0.95], [0.01, 0.03]),
+              "head": ([0.6, 0.8], [0.01, 0.0]), "cm": ([0.6, 0.7], [0.0, 0.004]),
+              "full": ([0.6, 0.9], [0.02, 0.0]), "po": ([0.5, 0.6], [0.01, 0.015])}
+    binned = pd.DataFrame([{"run": r, "ood_set": "rep", "metric": "er", "centre": x, "mean": y, "count": 2}
+                           for r, (xs, ys) in curves.items() for x, y in zip(xs, ys)]
+                          + [{"run": "rep1", "ood_set": "rep", "metric": "er", "centre": 0.99, "mean": 0.1,
+                              "count": 1}])                                      # a single point: ignored
+    max_er = pd.DataFrame([{"run": r, "ood_set": "rep", "final_acc_id_mean": xs[-1]} for r, (xs, _) in curves.items()])
+    settings = {"sweeps": {"replay": {"runs": {"pre": 0, "rep1": 1, "rep4": 4}},
+                           "classmap": {"runs": {"head": "new head", "cm": "class-mapped"}},
+                           "phaseout": {"runs": {"full": 200, "po": 20}}}}
+    acc = pd.DataFrame([{"run": r, "seed": sd, "eval_index": k, "set": "source", "acc": v}
+                        for r, (a0, a1) in {"pre": (0.8, 0.4), "rep1": (0.8, 0.7), "rep4": (0.8, 0.75)}.items()
+                        for sd in (0, 1) for k, v in ((0, a0), (1, 0.6), (2, a1))])
+    c = {x.claim: x for x in intervention_claims(binned, max_er, settings, "rep", 1.0, acc)}
+    # rep1 at 0.88: 1.2 - 0.6 pp; rep4 at 0.9 (pre's top): 2.78 - 0.5 pp
+    assert c["C12a"].measured == pytest.approx(100 * (0.01 + 0.02 * 0.4 / 0.45 - 0.005)) and c["C12a"].result == "FAIL"
+    assert "rep1 (replay 1) at ID 88.0%: ER 1.20 pp vs pre 0.60 pp" in c["C12a"].note
+    assert c["C12b"].measured == pytest.approx(-0.1) and c["C12b"].result == "PASS"
+    assert c["C12c"].result == "NO DATA" and "l2_init" in c["C12c"].note
+    # the phase-out stops at 60%: compared there, not at the base's 90%
+    assert c["C12d"].measured == pytest.approx(-0.5) and "final ID 60.0% vs 90.0%" in c["C12d"].note
+    assert c["C12"].measured == pytest.approx(c["C12a"].measured) and "C12c" in c["C12"].note
+    assert c["C12e"].measured == pytest.approx(30.0) and c["C12e"].result == "PASS"   # min(70, 75) - 40 pp
+    none = {x.claim: x for x in intervention_claims(binned, max_er, {"sweeps": {}}, "rep", 1.0, None)}
+    assert all(x.result == "NO DATA" for x in none.values())
+
+
 # ---------------------------------------------------------------------------------- figures
 
 def test_every_figure_function_draws(tmp_path):
@@ -409,10 +508,16 @@ def test_every_figure_function_draws(tmp_path):
     phase = pd.DataFrame({"n_final": [4, 4], "epoch": [0, 1], "size": [10, 4]})
     trip = pd.DataFrame([{"ood_set": "rep", "frac_inside": 0.9}])
     tripm = pd.DataFrame({"model": ["t0", "sp"], "frac_inside": [0.9, 0.8], "role": ["testbed", "special"]})
+    iv = P.er_tables(acc, {"rep": FIT}, SETTINGS | {"sweeps": {
+        "replay": {"label": "ratio", "runs": {"rand": 0, "pre": 1}},
+        "l2_init": {"label": "lambda", "runs": {"rand": 0, "pre": 1.0}},
+        "phaseout": {"label": "last epoch", "runs": {"rand": 16, "pre": 4}}}}, tb)["sweeps"]
+    src = acc[acc["set"] == "id"].assign(set="source", acc=lambda d: 1 - d["acc"] / 2)
     tables = {"model_er": tb, "fits": fits, "special": special, "points": t["points"], "binned": t["binned"],
-              "max_er": t["max_er"], "sweeps": t["sweeps"], "gap_reference": t["gap_reference"], "zeroshot": zs,
-              "phaseout": phase, "dominance_pairs": pairs, "dominance_matrix": matrix, "unique_correct": uc,
-              "triplets": trip, "triplets_models": tripm}
+              "max_er": t["max_er"], "sweeps": pd.concat([t["sweeps"], iv]), "gap_reference": t["gap_reference"],
+              "zeroshot": zs, "phaseout": phase, "dominance_pairs": pairs, "dominance_matrix": matrix,
+              "unique_correct": uc, "triplets": trip, "triplets_models": tripm,
+              "accuracies": pd.concat([acc, src])}
     from pointwise.io import write_csv
     paths = {}
     for k, v in tables.items():
@@ -422,7 +527,8 @@ def test_every_figure_function_draws(tmp_path):
     names = list(S.figures(SETTINGS | {"special": ["pre"], "zeroshot": {"z": {}},
                                        "difficulty": {"phaseout": {"final": [4]}}})) + list(S.PSET_FIGURES)
     for extra in ("fig04c_difficulty", "fig04b_maxer_vs_source", "fig16_maxer_vs_arch", "fig17_by_arch", "fig18_by_source",
-                  "fig12_lr", "fig11_loss", "fig13_full_vs_last"):
+                  "fig12_lr", "fig11_loss", "fig13_full_vs_last", "fig19_phaseout", "fig22_replay",
+                  "fig23_classmap_l2"):
         names.append(extra)
     for name in names:
         pdf = tmp_path / f"{name}.pdf"

@@ -378,9 +378,81 @@ def fig14_zeroshot_agg(zeroshot: pd.DataFrame, roles):
     return fig
 
 
+def _sweep_panel(ax, binned, model_er, sweeps, sweep, role, title):
+    """Binned ER curves of one sweep's runs (the first, the configuration the others modify, in
+    black), the testbed and the zero line; says so when the sweep is not configured."""
+    s = _sweep_rows(sweeps, sweep, role)
+    if s.empty:
+        ax.text(0.5, 0.5, f"'{sweep}' not configured", ha="center", va="center", transform=ax.transAxes)
+        ax.set_title(title, fontsize=9)
+        ax.set_axis_off()
+        return
+    _testbed_er(ax, model_er, role)
+    _zero(ax)
+    axis = s["axis"].iloc[0]
+    for i, r in enumerate(s.itertuples()):
+        c = _curve(binned, r.run, role)
+        ax.plot(100 * c["centre"], 100 * c["mean"], lw=1.6 if i == 0 else 1.3, color="k" if i == 0 else f"C{i}",
+                label=f"{r.run} ({axis} = {r.value})")
+    _er_axes(ax, title)
+
+
+def _source_panel(ax, acc, sweeps, sweep):
+    """Pretraining-source test accuracy (mean over seeds) against ID accuracy during fine-tuning."""
+    runs = list((sweeps[sweeps["sweep"] == sweep]["run"]).drop_duplicates())
+    a = acc[acc["run"].isin(runs)] if "set" in acc else acc.iloc[0:0]
+    src = a[a["set"] == "source"]
+    if src.empty:
+        ax.text(0.5, 0.5, "no run evaluates the pretraining source", ha="center", va="center",
+                transform=ax.transAxes)
+        ax.set_axis_off()
+        return
+    for i, run in enumerate(runs):
+        g = a[a["run"] == run].pivot_table(index="eval_index", columns="set", values="acc", aggfunc="mean")
+        if "source" not in g:
+            continue
+        ax.plot(100 * g["id"], 100 * g["source"], "o-", ms=2, lw=1.2, color="k" if i == 0 else f"C{i}", label=run)
+    ax.set(xlabel="ID test accuracy (%)", ylabel="pretraining-source test accuracy (%)",
+           title="(b) forgetting of the pretraining task (source head)")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=6)
+
+
+def fig22_replay(binned, model_er, sweeps, acc, role):
+    """Fig 22 (C.11): (a) ER during full fine-tuning with a replay buffer of pretraining-source
+    examples at each configured ratio, next to fine-tuning without replay; (b) the source task's
+    accuracy through the kept source head (forgetting)."""
+    fig, (a, b) = plt.subplots(1, 2, figsize=(10, 4))
+    _sweep_panel(a, binned, model_er, sweeps, "replay", role, f"(a) replay buffer, {role}")
+    _source_panel(b, acc, sweeps, "replay")
+    fig.tight_layout()
+    return fig
+
+
+def fig23_classmap_l2(binned, model_er, sweeps, role):
+    """Fig 23 (C.12): (a) fine-tuning the class-mapped pretrained head, with and without replay;
+    (b) the class-mapped head with an L2 pull towards the pretrained weights (λ)."""
+    fig, (a, b) = plt.subplots(1, 2, figsize=(10, 4))
+    _sweep_panel(a, binned, model_er, sweeps, "classmap", role, f"(a) class-mapped head (+ replay), {role}")
+    _sweep_panel(b, binned, model_er, sweeps, "l2_init", role, f"(b) L2 to the pretrained weights, {role}")
+    fig.tight_layout()
+    return fig
+
+
+def fig19_phaseout(binned, model_er, sweeps, role):
+    """Fig 19 (C.9): ER while the easiest examples (C-score proxy) are phased out epoch by epoch
+    down to the configured final sizes; (a) random init, (b) pretrained, each next to training on
+    the whole set."""
+    fig, (a, b) = plt.subplots(1, 2, figsize=(10, 4))
+    _sweep_panel(a, binned, model_er, sweeps, "phaseout_random", role, f"(a) random init, {role}")
+    _sweep_panel(b, binned, model_er, sweeps, "phaseout", role, f"(b) pretrained, {role}")
+    fig.tight_layout()
+    return fig
+
+
 def phaseout_schedule(phase: pd.DataFrame):
     """The phase-out schedule (C.9): training-set size per epoch, keeping the hardest examples by
-    the C-score proxy (training with it is not covered by the engine)."""
+    the C-score proxy (the phase-out designs train on it; Fig 19)."""
     fig, ax = plt.subplots(figsize=(5, 3.5))
     for n, g in phase.groupby("n_final"):
         ax.plot(g["epoch"], g["size"], label=f"N_final = {n}")
@@ -495,6 +567,9 @@ def draw(figure: str, tables: Mapping[str, str], pdf: str, png: str | None, para
         "fig24_gap_fraction": lambda: fig24_gap_fraction(t["binned"], t["gap_reference"], full + head, r0),
         "fig14_zeroshot_agg": lambda: fig14_zeroshot_agg(t["zeroshot"], roles),
         "phaseout_schedule": lambda: phaseout_schedule(t["phaseout"]),
+        "fig19_phaseout": lambda: fig19_phaseout(t["binned"], t["model_er"], t["sweeps"], r0),
+        "fig22_replay": lambda: fig22_replay(t["binned"], t["model_er"], t["sweeps"], t["accuracies"], r0),
+        "fig23_classmap_l2": lambda: fig23_classmap_l2(t["binned"], t["model_er"], t["sweeps"], r0),
         "fig04c_difficulty": lambda: fig04c_difficulty(t["binned"], t["max_er"], t["model_er"], t["sweeps"],
                                                        rand, r0),
         "fig05abc_dominance_unique": lambda: fig05abc_dominance_unique(t["dominance_pairs"], t["dominance_matrix"],

@@ -124,6 +124,8 @@ class PhaseoutSchedule:
     ``sizes[e]`` examples are kept at epoch e (linear from all at epoch 0 to ``n_final`` at the
     last epoch), split over classes in proportion to their sizes (class-balanced for a balanced
     set); within a class the hardest (lowest score) are kept. ``per_class[e, c]`` gives the split.
+    The subsets are nested (a class's count never grows back), so a dropped example stays dropped
+    and each example's last kept epoch (:meth:`last_epoch`) describes the whole schedule.
     """
 
     sizes: np.ndarray
@@ -135,6 +137,17 @@ class PhaseoutSchedule:
         """Sorted indices of the examples trained on at ``epoch`` (0-based)."""
         return np.sort(np.concatenate([self.ranking[c][:k]
                                        for c, k in zip(self.classes, self.per_class[epoch])]))
+
+    def last_epoch(self, n_examples: int) -> np.ndarray:
+        """int [n_examples]: the last epoch at which each example is kept (-1: never, i.e. no
+        score). The example of rank j in class c is kept while per_class[e, c] > j."""
+        out = np.full(n_examples, -1, dtype=np.int64)
+        for i, c in enumerate(self.classes):
+            idx = self.ranking[c]
+            counts = self.per_class[:, i]                  # non-increasing over epochs
+            kept_epochs = (counts[None, :] > np.arange(idx.size)[:, None]).sum(1)
+            out[idx] = kept_epochs - 1
+        return out
 
     def to_dict(self) -> dict:
         return {"sizes": self.sizes.tolist(), "classes": self.classes.tolist(),
@@ -156,4 +169,5 @@ def phaseout_schedule(scores, labels, n_epochs: int, n_final: int) -> PhaseoutSc
     frac = np.linspace(0, 1, n_epochs) if n_epochs > 1 else np.ones(1)
     sizes = np.rint(total - (total - n_final) * frac).astype(int)
     per_class = np.array([np.minimum(_allocate(int(s), avail.astype(float)), avail) for s in sizes])
-    return PhaseoutSchedule(sizes, per_class, classes, ranked)
+    per_class = np.minimum.accumulate(per_class, axis=0)      # nested: no class grows back
+    return PhaseoutSchedule(per_class.sum(1), per_class, classes, ranked)

@@ -27,6 +27,8 @@ Table files (under ``tables/robustness/``):
 ``special/special_models.csv`` (+ ``.h5``)    max-ER / converged checkpoints (§3.12)
 ``zeroshot/zeroshot.csv`` (+ ``.h5``)         class-mapped zero-shot (§3.11)
 ``difficulty/cscore.csv`` ``subsets.csv`` ``phaseout.csv``   C-score proxy (§3.10)
+``difficulty/phaseout_examples.csv``          each example's last kept epoch per schedule (the
+                                              phase-out designs' epoch masks)
 ===========================================  =================================================
 """
 from __future__ import annotations
@@ -570,7 +572,8 @@ def cscore_from_runs(design_path, logits: Sequence[tuple[int, str]], eval_set: s
 
 def write_cscore(design_path, logits: Sequence[tuple[int, str]], outputs: Mapping[str, str],
                  settings: Mapping, config=None) -> None:
-    """``cscore.csv``, the class-balanced easy/hard/random subsets and the phase-out schedules."""
+    """``cscore.csv``, the class-balanced easy/hard/random subsets and the phase-out schedules (per
+    epoch, and with ``outputs['phaseout_examples']`` each example's last kept epoch)."""
     d = settings["difficulty"]
     sf = d["scores_from"]
     cs = cscore_from_runs(design_path, logits, sf.get("eval_set", "train"), d.get("statistic", "probability"))
@@ -582,19 +585,25 @@ def write_cscore(design_path, logits: Sequence[tuple[int, str]], outputs: Mappin
                                      "label": cs["label"].to_numpy()[rows],
                                      "cscore": cs["cscore"].to_numpy()[rows]}))
     ph = d.get("phaseout") or {}
-    sched = []
+    sched, members = [], []
     score = cs["cscore"].to_numpy()
     for n_final in ph.get("final", []):
         s = phaseout_schedule(score, cs["label"].to_numpy(), ph["epochs"], n_final)
         sched.append(pd.DataFrame({"n_final": n_final, "epoch": np.arange(len(s.sizes)), "size": s.sizes,
                                    "max_cscore_kept": [float(np.nanmax(score[s.kept(e)]))
                                                        for e in range(len(s.sizes))]}))
+        members.append(pd.DataFrame({"n_final": n_final, "id": cs["id"], "label": cs["label"], "cscore": score,
+                                     "last_epoch": s.last_epoch(len(cs))}))
     phase = pd.concat(sched, ignore_index=True) if sched else \
         pd.DataFrame(columns=["n_final", "epoch", "size", "max_cscore_kept"])
+    examples = pd.concat(members, ignore_index=True) if members else \
+        pd.DataFrame(columns=["n_final", "id", "label", "cscore", "last_epoch"])
     prov = provenance(config, inputs=[design_path, *[p for _, p in logits]])
     write_csv(cs, outputs["cscore"], prov)
     write_csv(pd.concat(subsets, ignore_index=True), outputs["subsets"], prov)
     write_csv(phase, outputs["phaseout"], prov)
+    if "phaseout_examples" in outputs:
+        write_csv(examples, outputs["phaseout_examples"], prov)
 
 
 def write_difficulty_design(subsets_csv, data_path, experiment: str, exp_spec: Mapping, kind: str,
@@ -620,3 +629,50 @@ def write_difficulty_design(subsets_csv, data_path, experiment: str, exp_spec: M
                              "seeds": n_runs},
                   **provenance(config, seed=base_seed, inputs=[data_path, subsets_csv])})
     log.info("difficulty design of %s: the %d %s examples for %d runs", experiment, int(in_sub.sum()), kind, n_runs)
+
+
+def phaseout_epoch_mask(examples: pd.DataFrame, phase: pd.DataFrame, n_final: int,
+                        pool_ids: np.ndarray) -> np.ndarray:
+    """bool [epochs, pool]: pool example i is trained on at epoch e iff its last kept epoch in the
+    ``n_final`` schedule is >= e (``phaseout_examples.csv``); the per-epoch counts must be the
+    sizes of ``phaseout.csv``."""
+    ex = examples[examples["n_final"] == n_final]
+    sizes = phase[phase["n_final"] == n_final].sort_values("epoch")["size"].to_numpy()
+    if ex.empty or not len(sizes):
+        raise ValueError(f"no phase-out schedule with n_final = {n_final} (configured: "
+                         f"{sorted(set(phase['n_final']))})")
+    last = pd.Series(ex["last_epoch"].to_numpy(), index=ex["id"].to_numpy())
+    pos = np.full(len(pool_ids), -1, dtype=np.int64)
+    known = np.isin(pool_ids, last.index.to_numpy())
+    pos[known] = last.loc[pool_ids[known]].to_numpy()
+    mask = pos[None, :] >= np.arange(len(sizes))[:, None]
+    if mask.sum(1).tolist() != sizes.tolist():
+        raise ValueError(f"phase-out schedule n_final = {n_final}: the pool holds {mask.sum(1).tolist()} "
+                         f"examples per epoch, the schedule {sizes.tolist()}")
+    return mask
+
+
+def write_phaseout_design(examples_csv, phase_csv, data_path, experiment: str, exp_spec: Mapping,
+                          n_final: int, out_path, base_seed: int = 0, config=None) -> None:
+    """The design of a phase-out experiment (Fig 19): every seed starts on the whole pool and at
+    epoch e trains on the examples the ``n_final`` schedule keeps (``epoch_mask``, read by the
+    training engine). Same layout as :func:`pointwise.designs.build_design` plus the mask."""
+    from pointwise.data.store import read_dataset
+    from pointwise.designs import write_design
+    from pointwise.io import atomic_path
+    from pointwise.train.epochs import MASK_KEY
+
+    ds = read_dataset(data_path)
+    pool_rows = ds.split_index(exp_spec.get("pool_split", "train"))
+    mask = phaseout_epoch_mask(read_csv(examples_csv), read_csv(phase_csv), n_final, ds.ids[pool_rows])
+    n_runs = exp_spec["design"]["seeds"]
+    with atomic_path(out_path) as tmp:
+        write_design(tmp, np.ones((n_runs, len(pool_rows)), dtype=bool), ds, pool_rows, experiment, base_seed,
+                     {"design": {"kind": "phaseout", "n_final": int(n_final), "epochs": int(len(mask)),
+                                 "sizes": mask.sum(1).tolist(), "seeds": n_runs},
+                      **provenance(config, seed=base_seed, inputs=[data_path, examples_csv, phase_csv])})
+        with h5py.File(tmp, "a") as f:
+            f.create_dataset(MASK_KEY, data=mask, compression="gzip", compression_opts=1)
+    log.info("phase-out design of %s: %d runs, %d epochs of %s examples", experiment, n_runs, len(mask),
+             mask.sum(1).tolist())
+

@@ -43,6 +43,9 @@ DEFAULTS: dict = {
 
 #: The sweeps the paper varies and the figures that read them.
 SWEEPS = ("size", "diversity", "model_size", "lr", "loss", "difficulty", "mode")
+#: The interventions of §5.5 (claim C12; Figs 19, 22, 23): the first run of each is the
+#: configuration the others modify.
+INTERVENTIONS = ("replay", "classmap", "l2_init", "phaseout", "phaseout_random")
 INITS = ("pretrained", "random")
 MODES = ("head", "full", "zeroshot")
 
@@ -148,6 +151,18 @@ def _check(s: dict, config: Mapping) -> None:
                 _err(f"difficulty.designs.{exp}", "unknown experiment")
             if kind not in ("easy", "hard", "random"):
                 _err(f"difficulty.designs.{exp}", f"'{kind}' is not one of easy, hard, random")
+        ph = d.get("phaseout") or {}
+        for exp, n_final in (ph.get("designs") or {}).items():
+            if exp not in exps:
+                _err(f"difficulty.phaseout.designs.{exp}", "unknown experiment")
+            if exp in (d.get("designs") or {}):
+                _err(f"difficulty.phaseout.designs.{exp}", "already a difficulty-subset design")
+            if n_final not in ph.get("final", []):
+                _err(f"difficulty.phaseout.designs.{exp}", f"{n_final} is not one of the schedules "
+                     f"{ph.get('final', [])}")
+            if exps[exp]["design"]["kind"] != "full":
+                _err(f"difficulty.phaseout.designs.{exp}", "the experiment's design must be kind 'full' "
+                     "(every seed starts on the whole pool)")
     for name in s["imported"]:
         if not name.replace("_", "").isalnum():
             _err(f"imported.{name}", "names may hold letters, digits and '_' only")
@@ -184,6 +199,18 @@ def sets_of(s: dict, config: Mapping, experiment: str) -> dict[str, str]:
     have = _eval_sets(config, experiment)
     out = {"id": s["id_set"]}
     out.update({role: ev for role, ev in s["ood_sets"].items() if ev in have})
+    return out
+
+
+def run_sets(s: dict, config: Mapping, run: str) -> dict[str, str]:
+    """Role -> eval-set name of the sets a fine-tuning configuration evaluates: :func:`sets_of`,
+    plus ``source`` (the pretraining source through its kept head) when its recipe replays."""
+    from pointwise.config import recipe
+    r = s["runs"][run]
+    out = sets_of(s, config, r["experiment"])
+    rep = recipe(config, r["experiment"], r["arch"]).get("replay")
+    if rep and rep.get("eval_split", "test"):
+        out["source"] = "source"
     return out
 
 
@@ -228,7 +255,7 @@ TABLES = {
     "sweeps": "er/sweeps.csv", "gap_reference": "er/gap_reference.csv",
     "model_er": "testbed/model_er.csv", "fits": "testbed/fits.csv",
     "special": "special/special_models.csv", "zeroshot": "zeroshot/zeroshot.csv",
-    "phaseout": "difficulty/phaseout.csv",
+    "phaseout": "difficulty/phaseout.csv", "accuracies": "runs/accuracies.csv",
 }
 
 #: Figures drawn once per predictions set (the testbed or an imported set) -> their tables there.
@@ -268,6 +295,13 @@ def figures(s: dict) -> dict[str, tuple[tuple[str, ...], str | None]]:
         out["phaseout_schedule"] = (("phaseout",), None)
     for fig, sweep in figure_sweeps(s).items():
         out[fig] = (("sweeps",) if "maxer" in fig else er + ("sweeps",), sweep)
+    sw = s["sweeps"]
+    if "phaseout" in sw or "phaseout_random" in sw:
+        out["fig19_phaseout"] = (("binned", "model_er", "sweeps"), None)
+    if "replay" in sw:
+        out["fig22_replay"] = (("binned", "model_er", "sweeps", "accuracies"), None)
+    if "classmap" in sw or "l2_init" in sw:
+        out["fig23_classmap_l2"] = (("binned", "model_er", "sweeps"), None)
     return out
 
 
