@@ -3,6 +3,8 @@
 # tables, the figures and the claims. `papers.depth` in the config names the experiments and the
 # analysis settings (pointwise.depth.pipeline.settings fills the defaults); docs/papers/depth.md.
 
+import re
+
 import pointwise.depth.pipeline as pwdepth
 
 DP = pwdepth.settings(config)
@@ -13,8 +15,12 @@ if DP:
     DP_PROBES = f"{RESULTS}/probes"
     DP_CATEGORY = "Paper 002 — prediction depth"
     DP_MODELS = pwdepth.models(config, DP)
-    DP_MODEL_FIGS = ["fig1_right", "fig3", "fig4_left", "fig6_margins", "fig7", "fig8"]
-    DP_AGG = ["per_example", "by_depth", "groups", "group_layer_curves", "improvement", "inference_curve"]
+    DP_MODEL_FIGS = ["fig1_right", "fig3", "fig4_left", "fig6_margins", "fig6_middle", "fig7", "fig8"]
+    DP_AGG = ["per_example", "by_depth", "groups", "group_layer_curves", "improvement", "inference_curve",
+              "loo_by_depth"]
+    DP_KS = pwdepth.k_sensitivity_model(config, DP)     # (experiment, arch, seeds, k_max) or None
+    DP_KS_TABLES = ["k_sensitivity_accuracy", "k_sensitivity_ranking"]
+    DP_CLAIM_KS = [f"{DP_KS[0]}/{DP_KS[1]}/k_sensitivity_ranking"] if DP_KS else []
 
     def dp_run_tables(exp, arch):
         return [f"{DPT}/{exp}/{arch}/runs/seed{s}.csv" for s in range(pwconfig.n_seeds(config, exp))]
@@ -22,25 +28,49 @@ if DP:
     def dp_knn_files(exp, arch):
         return [f"{DP_PROBES}/{exp}/{arch}/seed{s}/knn.h5" for s in range(pwconfig.n_seeds(config, exp))]
 
+    DP_EXP_FIGS = ["fig2", "fig4_middle", "fig4_right", "fig5_left", "figC21"]
+
+    def dp_lines_table(figure):
+        """The per-arch table behind a one-line-per-arch figure."""
+        return "loo_by_depth" if figure in ("fig4_middle", "figC21") else "by_depth"
+
     def dp_fig_inputs(wildcards):
         base = f"{DPT}/{wildcards.experiment}/{wildcards.arch}"
         names = {"fig1_right": ["by_depth"], "fig3": ["per_example"], "fig4_left": ["per_example"],
-                 "fig6_margins": ["per_example"], "fig7": ["per_example", "groups"],
-                 "fig8": ["group_layer_curves"], "fig5_right": ["inference_curve"]}[wildcards.figure]
+                 "fig6_margins": ["per_example"], "fig6_middle": ["per_example"],
+                 "fig7": ["per_example", "groups"], "fig8": ["group_layer_curves"],
+                 "fig5_right": ["inference_curve"], "fig5_middle": ["learning_curve"],
+                 "figA10_k_sensitivity": DP_KS_TABLES}[wildcards.figure]
         return {n: f"{base}/{n}.csv" for n in names}
+
+    # Probes and per-run tables: one job per run (papers.depth.probe_block = 1), else one job per
+    # block of probe_block runs (rules generated below: a job's start-up costs more CPU than the
+    # probes of a small default-scale run).
+    DP_BLOCK = int(DP["probe_block"])
+    DP_EXPS = list(dict.fromkeys(e for e, _ in DP_MODELS))
+    DP_PER_SEED = "|".join(re.escape(e) for e in DP_EXPS) if DP_BLOCK == 1 else "(?!)"
+
+    def dp_blocks(exp):
+        n = pwconfig.n_seeds(config, exp)
+        return [list(range(b, min(b + DP_BLOCK, n))) for b in range(0, n, DP_BLOCK)]
 
     rule depth_probes:
         """k-NN probes (k = papers.depth.k) of one run at every probe point, input to softmax:
-        neighbour labels and k-NN predictions of its training, held-out and test examples."""
+        neighbour labels and k-NN predictions of its training, held-out and test examples, and
+        the input margin of the papers.depth.input_margin splits."""
         input:
             ckpt=lambda wc: f"{run_dir(wc.experiment, wc.arch, int(wc.seed))}/model.pt",
             data=lambda wc: data_file(config["experiments"][wc.experiment]["dataset"]),
             design=DESIGNS + "/{experiment}.h5",
         output:
             DP_PROBES + "/{experiment}/{arch}/seed{seed}/knn.h5",
+        wildcard_constraints:
+            experiment=DP_PER_SEED,
         params:
+            seeds=lambda wc: [int(wc.seed)],
             k=DP["k"],
             tie=DP["tie"],
+            input_margin=DP["input_margin"],
         threads: config.get("threads", 2)
         resources:
             gpu=lambda wc: train_gpus(wc.experiment),
@@ -53,6 +83,124 @@ if DP:
         script:
             "../workflow_scripts/depth_probes.py"
 
+    for _exp in DP_EXPS if DP_BLOCK > 1 else []:
+        for _b, _seeds in enumerate(dp_blocks(_exp)):
+
+            rule:
+                name:
+                    f"depth_probes_{_exp}_block{_b}"
+                """The k-NN probes of depth_probes for a block of papers.depth.probe_block runs."""
+                input:
+                    ckpt=lambda wc, e=_exp, ss=_seeds: [f"{run_dir(e, wc.arch, s)}/model.pt" for s in ss],
+                    data=data_file(config["experiments"][_exp]["dataset"]),
+                    design=f"{DESIGNS}/{_exp}.h5",
+                output:
+                    [f"{DP_PROBES}/{_exp}/{{arch}}/seed{s}/knn.h5" for s in _seeds],
+                params:
+                    seeds=_seeds,
+                    k=DP["k"],
+                    tie=DP["tie"],
+                    input_margin=DP["input_margin"],
+                threads: config.get("threads", 2)
+                resources:
+                    gpu=lambda wc, e=_exp: train_gpus(e),
+                    mem_mb=lambda wc, attempt: DP["probe_mem_mb"] * attempt,
+                    runtime=lambda wc, attempt, n=len(_seeds): DP["probe_runtime_minutes"] * n * attempt,
+                log:
+                    f"{LOGS}/depth/probes/{_exp}/{{arch}}/block{_b}.log",
+                benchmark:
+                    f"{BENCH}/depth/probes/{_exp}/{{arch}}/block{_b}.tsv"
+                script:
+                    "../workflow_scripts/depth_probes.py"
+
+            rule:
+                name:
+                    f"depth_run_tables_{_exp}_block{_b}"
+                """The per-run tables of depth_run_table for a block of papers.depth.probe_block runs."""
+                input:
+                    knn=[f"{DP_PROBES}/{_exp}/{{arch}}/seed{s}/knn.h5" for s in _seeds],
+                    logits=lambda wc, e=_exp, ss=_seeds: [f"{run_dir(e, wc.arch, s)}/logits.h5" for s in ss],
+                output:
+                    [f"{DPT}/{_exp}/{{arch}}/runs/seed{s}.csv" for s in _seeds],
+                params:
+                    settings=DP,
+                resources:
+                    mem_mb=2000,
+                    runtime=lambda wc, n=len(_seeds): 10 * n,
+                log:
+                    f"{LOGS}/depth/runs/{_exp}/{{arch}}/block{_b}.log",
+                benchmark:
+                    f"{BENCH}/depth/runs/{_exp}/{{arch}}/block{_b}.tsv"
+                script:
+                    "../workflow_scripts/depth_run_table.py"
+
+    if DP_KS:
+
+        rule depth_probes_kmax:
+            """The k-sensitivity probes (A.4): the papers.depth.k_sensitivity runs probed at the
+            largest k, in one job; every smaller k is derived from their distance-sorted neighbour
+            labels."""
+            input:
+                ckpt=[f"{run_dir(DP_KS[0], DP_KS[1], s)}/model.pt" for s in DP_KS[2]],
+                data=data_file(config["experiments"][DP_KS[0]]["dataset"]),
+                design=f"{DESIGNS}/{DP_KS[0]}.h5",
+            output:
+                [f"{DP_PROBES}/{DP_KS[0]}/{DP_KS[1]}/seed{s}/knn_k{DP_KS[3]}.h5" for s in DP_KS[2]],
+            params:
+                seeds=DP_KS[2],
+                k=DP_KS[3],
+                tie=DP["tie"],
+                input_margin=[],
+            threads: config.get("threads", 2)
+            resources:
+                gpu=train_gpus(DP_KS[0]),
+                mem_mb=lambda wc, attempt: DP["probe_mem_mb"] * attempt,
+                runtime=lambda wc, attempt: DP["probe_runtime_minutes"] * len(DP_KS[2]) * attempt,
+            log:
+                f"{LOGS}/depth/probes/{DP_KS[0]}/{DP_KS[1]}/k{DP_KS[3]}.log",
+            benchmark:
+                f"{BENCH}/depth/probes/{DP_KS[0]}/{DP_KS[1]}/k{DP_KS[3]}.tsv"
+            script:
+                "../workflow_scripts/depth_probes.py"
+
+    rule depth_k_sensitivity:
+        """A.4 k sensitivity: k-NN accuracy by layer for each k, and the Spearman of the per-example
+        mean PD at each k against k = papers.depth.k (spec §6.2 claim 13)."""
+        input:
+            lambda wc: [f"{DP_PROBES}/{wc.experiment}/{wc.arch}/seed{s}/knn_k{DP_KS[3]}.h5" for s in DP_KS[2]],
+        output:
+            **{n: f"{DPT}/{{experiment}}/{{arch}}/{n}.csv" for n in DP_KS_TABLES},
+        params:
+            settings=DP,
+        resources:
+            mem_mb=2000,
+            runtime=10,
+        log:
+            LOGS + "/depth/k_sensitivity/{experiment}/{arch}.log",
+        benchmark:
+            BENCH + "/depth/k_sensitivity/{experiment}/{arch}.tsv"
+        script:
+            "../workflow_scripts/depth_k_sensitivity.py"
+
+    rule depth_learning_curve:
+        """Fig 5 middle table: the network's accuracy at every eval point on the clean and the
+        flipped training examples (given and original label), held-out and test examples."""
+        input:
+            knn=lambda wc: dp_knn_files(wc.experiment, wc.arch),
+            logits=lambda wc: [f"{run_dir(wc.experiment, wc.arch, s)}/logits.h5"
+                               for s in range(pwconfig.n_seeds(config, wc.experiment))],
+        output:
+            DPT + "/{experiment}/{arch}/learning_curve.csv",
+        resources:
+            mem_mb=2000,
+            runtime=10,
+        log:
+            LOGS + "/depth/learning_curve/{experiment}/{arch}.log",
+        benchmark:
+            BENCH + "/depth/learning_curve/{experiment}/{arch}.tsv"
+        script:
+            "../workflow_scripts/depth_learning_curve.py"
+
     rule depth_run_table:
         """Per-run table: PD (NaN = undefined), k-NN predictions per layer, network prediction,
         iteration learned (raw and rescaled at the q95), output margin; one row per query."""
@@ -61,6 +209,8 @@ if DP:
             logits=lambda wc: f"{run_dir(wc.experiment, wc.arch, int(wc.seed))}/logits.h5",
         output:
             DPT + "/{experiment}/{arch}/runs/seed{seed}.csv",
+        wildcard_constraints:
+            experiment=DP_PER_SEED,
         params:
             settings=DP,
         resources:
@@ -141,7 +291,7 @@ if DP:
                        subcategory="{experiment} / {arch}", caption="../report/captions/depth.rst"),
             png=DPF + "/{experiment}/{arch}/{figure}.png",
         wildcard_constraints:
-            figure="|".join(DP_MODEL_FIGS + ["fig5_right"]),
+            figure="|".join(DP_MODEL_FIGS + ["fig5_right", "fig5_middle", "figA10_k_sensitivity"]),
         params:
             bins=DP["bins"],
         resources:
@@ -155,19 +305,21 @@ if DP:
             "../workflow_scripts/depth_figure.py"
 
     rule depth_experiment_figure:
-        """Figures with one line or cell per architecture of an experiment (Figs 2, 4 right, 5 left)."""
+        """Figures with one line or cell per architecture of an experiment (Figs 2, 4 middle,
+        4 right, 5 left, C.21)."""
         input:
             lambda wc: ([f"{DPT}/{wc.experiment}/correlation.csv"] if wc.figure == "fig2" else
-                        [f"{DPT}/{wc.experiment}/{a}/by_depth.csv" for a in pwdepth.archs_of(config, DP, wc.experiment)]),
+                        [f"{DPT}/{wc.experiment}/{a}/{dp_lines_table(wc.figure)}.csv"
+                         for a in pwdepth.archs_of(config, DP, wc.experiment)]),
         output:
             pdf=report(DPF + "/{experiment}/{figure}.pdf", category=DP_CATEGORY,
                        subcategory="{experiment}", caption="../report/captions/depth.rst"),
             png=DPF + "/{experiment}/{figure}.png",
         wildcard_constraints:
-            figure="fig2|fig4_right|fig5_left",
+            figure="|".join(DP_EXP_FIGS),
         params:
             names=lambda wc: (["correlation"] if wc.figure == "fig2" else
-                             [f"by_depth::{a}" for a in pwdepth.archs_of(config, DP, wc.experiment)]),
+                             [f"{dp_lines_table(wc.figure)}::{a}" for a in pwdepth.archs_of(config, DP, wc.experiment)]),
             bins=DP["bins"],
         resources:
             mem_mb=2000,
@@ -183,11 +335,14 @@ if DP:
         """claims/depth.csv: the spec 002 §6.2 claims measured on the tables."""
         input:
             lambda wc: ([f"{DPT}/{e}/{a}/{n}.csv" for e, a in DP_MODELS for n in DP_AGG]
-                        + [f"{DPT}/{DP['experiments'][0]}/correlation.csv"]),
+                        + [f"{DPT}/{DP['experiments'][0]}/correlation.csv"]
+                        + [f"{DPT}/{k}.csv" for k in DP_CLAIM_KS]
+                        + list(DPH_CLAIM_TABLES.values())),       # HINGE (rules/depth_hinge.smk)
         output:
             CLAIMS + "/depth.csv",
         params:
-            names=[f"{e}/{a}/{n}" for e, a in DP_MODELS for n in DP_AGG] + ["correlation"],
+            names=[f"{e}/{a}/{n}" for e, a in DP_MODELS for n in DP_AGG] + ["correlation"] + DP_CLAIM_KS
+                  + list(DPH_CLAIM_TABLES),
             settings=DP,
         resources:
             mem_mb=2000,
@@ -202,8 +357,10 @@ if DP:
     PAPER_TARGETS += [CLAIMS + "/depth.csv", DPT + "/table2_accuracy.csv"]
     PAPER_TARGETS += [f"{DPF}/{e}/{a}/{f}.{x}" for e, a in DP_MODELS for f in DP_MODEL_FIGS
                       for x in ("pdf", "png")]
-    PAPER_TARGETS += [f"{DPF}/{e}/{f}.{x}" for e in DP["experiments"]
-                      for f in ("fig2", "fig4_right", "fig5_left") for x in ("pdf", "png")]
+    PAPER_TARGETS += [f"{DPF}/{e}/{f}.{x}" for e in DP["experiments"] for f in DP_EXP_FIGS
+                      for x in ("pdf", "png")]
     if DP["noise"]:
-        PAPER_TARGETS += [f"{DPF}/{DP['noise']['experiment']}/{DP['noise']['arch']}/fig5_right.{x}"
-                          for x in ("pdf", "png")]
+        PAPER_TARGETS += [f"{DPF}/{DP['noise']['experiment']}/{DP['noise']['arch']}/{f}.{x}"
+                          for f in ("fig5_middle", "fig5_right") for x in ("pdf", "png")]
+    if DP_KS:
+        PAPER_TARGETS += [f"{DPF}/{DP_KS[0]}/{DP_KS[1]}/figA10_k_sensitivity.{x}" for x in ("pdf", "png")]

@@ -140,3 +140,14 @@ def test_loo_by_depth_pools_held_out_models():
     assert df.loc[2, "cstar"] == pytest.approx(loo["cstar"][d2].mean())
     assert df.loc[2, "entropy"] == pytest.approx(loo["entropy"][d2].mean())
     assert df["count"].sum() == M * n and np.isfinite(df["cstar_between_sd"]).all()
+
+
+def test_undefined_fraction_counts_each_occurrence_once():
+    """by_depth repeats the held-out and test occurrences in its "val" rows; the claim C12 fraction
+    counts train, held_out and test once: (1 + 4 + 0) / (100 + 50 + 50)."""
+    from pointwise.depth.pipeline import undefined_fraction
+
+    rows = [("train", 100, 1), ("val", 100, 4), ("held_out", 50, 4), ("test", 50, 0)]
+    bd = pd.DataFrame([{"depth": d, "split": s, "n_occurrences": n, "n_undefined": u}
+                       for s, n, u in rows for d in range(3)])
+    assert undefined_fraction(bd) == pytest.approx(5 / 200)

@@ -12,7 +12,8 @@ from test_workflow import snakemake
 
 pytestmark = pytest.mark.workflow
 
-FIGS = ("fig1_right", "fig3", "fig4_left", "fig6_margins", "fig7", "fig8")
+FIGS = ("fig1_right", "fig3", "fig4_left", "fig6_margins", "fig6_middle", "fig7", "fig8")
+EXP_FIGS = ("fig2", "fig4_middle", "fig4_right", "fig5_left", "figC21")
 
 
 @pytest.fixture(scope="module")
@@ -22,8 +23,10 @@ def depth_run(tmp_path_factory):
     shutil.copy(ROOT / "configs" / "test.yaml", wd / "test.yaml")
     out = snakemake("results/test/claims/depth.csv", "results/test/tables/depth/table2_accuracy.csv",
                     *[f"results/test/figures/depth/split/{a}/{f}.pdf" for a in ("mlp", "cnn") for f in FIGS],
-                    *[f"results/test/figures/depth/split/{f}.pdf" for f in ("fig2", "fig4_right", "fig5_left")],
+                    *[f"results/test/figures/depth/split/{f}.pdf" for f in EXP_FIGS],
                     "results/test/figures/depth/noisy/mlp/fig5_right.pdf",
+                    "results/test/figures/depth/noisy/mlp/fig5_middle.pdf",
+                    "results/test/figures/depth/split/mlp/figA10_k_sensitivity.pdf",
                     "--configfile", "test.yaml", cwd=wd)
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
     return wd
@@ -43,6 +46,8 @@ def test_probes_and_run_tables(depth_run):
         assert d.between(0, L1 - 1).all() and (d == d.round()).all()
         assert (t["pd_defined"] == t["pd"].notna()).all()
         assert (t["iter_learned"] >= 0).all() and (t["output_margin"] >= 0).all()
+        test = t["split"] == 2                 # input margin of the test queries only (papers.depth.input_margin)
+        assert (t.loc[test, "input_margin"] > 0).all() and t.loc[~test, "input_margin"].isna().all()
         resc = t["iter_learned_resc"]      # all NaN when the q95 of IL is 0 (tiny nets, 2 epochs)
         assert resc.isna().all() or (resc.dropna() >= 0).all()
         assert [f"knn_pred_{l}" for l in range(L1)] == [c for c in t.columns if c.startswith("knn_pred_")]
@@ -67,6 +72,30 @@ def test_aggregates(depth_run):
     curves = read_csv(base / "group_layer_curves.csv")
     assert curves["confidence"].dropna().between(0, 1).all() and len(curves) == 2 * 4 * bd["depth"].nunique()
     assert set(read_csv(base / "improvement.csv")["selection"]) == {"in_sample", "held_out"}
+    loo = read_csv(base / "loo_by_depth.csv")          # Fig 4 middle / C.21 on the shared test split
+    assert loo["mass"].sum() == pytest.approx(1.0) and (loo["n_runs"] == 4).all()
+    assert loo["cstar"].dropna().between(0, 1).all() and (loo["entropy"].dropna() >= 0).all()
+    test_ex = ex["n_train"] == 0
+    assert (ex.loc[test_ex, "input_margin_val"] > 0).all() and ex.loc[~test_ex, "input_margin_val"].isna().all()
+
+
+def test_k_sensitivity_tables(depth_run):
+    base = depth_run / "results" / "test" / "tables" / "depth" / "split" / "mlp"
+    acc = read_csv(base / "k_sensitivity_accuracy.csv")
+    assert set(acc["k"]) == {2, 5, 10} and acc["knn_accuracy"].between(0, 1).all()
+    rank = read_csv(base / "k_sensitivity_ranking.csv")
+    assert set(rank["split"]) == {"train", "val"} and (rank["ref_k"] == 5).all()
+    ref = rank[rank["k"] == 5]
+    assert np.allclose(ref["spearman_vs_ref"].dropna(), 1.0) and (ref["n"] > 0).all()
+    # the k = 5 curves derived from the k = 10 probes equal those of the main (k = 5) probes
+    inf = read_csv(base / "inference_curve.csv")
+    main = inf[(inf["subset"] == "test") & (inf["against"] == "given")]["knn_accuracy"].to_numpy()
+    runs = [read_csv(base / "runs" / f"seed{s}.csv") for s in (0, 1)]
+    L1 = len(main)
+    direct = np.mean([[(r[r["split"] == 2][f"knn_pred_{l}"] == r[r["split"] == 2]["label"]).mean()
+                       for l in range(L1)] for r in runs], 0)
+    derived = acc[(acc["k"] == 5) & (acc["split"] == "test")].sort_values("layer")["knn_accuracy"].to_numpy()
+    np.testing.assert_allclose(derived, direct)
 
 
 def test_noise_tables_know_the_flipped_examples(depth_run):
@@ -74,6 +103,12 @@ def test_noise_tables_know_the_flipped_examples(depth_run):
     assert 0 < ex["flipped"].mean() < 0.5
     ic = read_csv(depth_run / "results" / "test" / "tables" / "depth" / "noisy" / "mlp" / "inference_curve.csv")
     assert ic["knn_accuracy"].dropna().between(0, 1).all()
+    lc = read_csv(depth_run / "results" / "test" / "tables" / "depth" / "noisy" / "mlp" / "learning_curve.csv")
+    assert {"train_clean", "train_flipped", "test"} <= set(lc["subset"])
+    assert (lc.loc[lc["n_examples"] > 0, "n_runs"] == 2).all() and lc["n_examples"].sum() > 0
+    fl = lc[lc["subset"] == "train_flipped"]
+    assert (fl["n_examples"] > 0).all() and fl["accuracy"].between(0, 1).all()
+    assert lc.groupby(["subset", "against"])["step"].apply(tuple).nunique() == 1      # same eval points
 
 
 def test_figures_tables_and_claims(depth_run):
@@ -82,12 +117,16 @@ def test_figures_tables_and_claims(depth_run):
         for f in FIGS:
             for ext in ("pdf", "png"):
                 assert (res / "figures" / "depth" / "split" / a / f"{f}.{ext}").stat().st_size > 1000
+    for f in [f"split/{f}" for f in EXP_FIGS] + ["noisy/mlp/fig5_middle", "split/mlp/figA10_k_sensitivity"]:
+        for ext in ("pdf", "png"):
+            assert (res / "figures" / "depth" / f"{f}.{ext}").stat().st_size > 1000
     corr = read_csv(res / "tables" / "depth" / "split" / "correlation.csv")
     assert len(corr) == 2 * 3 and corr["rho"].dropna().between(-1, 1).all()
     acc = read_csv(res / "tables" / "depth" / "table2_accuracy.csv")
     assert set(acc["split"]) == {"train", "held_out", "test"} and acc["accuracy_mean"].between(0, 1).all()
     claims = read_csv(res / "claims" / "depth.csv")
-    assert {"C1", "C2", "C4a", "C8", "C10", "C12", "C6", "C7"} <= set(claims["claim"])
+    assert {"C1", "C2", "C3_cstar", "C3_entropy", "C4a", "C8", "C8_input", "C10", "C12", "C13", "C6",
+            "C7"} <= set(claims["claim"])
     assert set(claims["result"]) <= {"PASS", "FAIL", "NO DATA"}
     assert read_csv_provenance(res / "claims" / "depth.csv")["config_hash"]
 
@@ -102,3 +141,25 @@ def test_one_figure_regenerates_alone(depth_run):
     assert fig.exists() and knn.stat().st_mtime_ns == before
     assert "depth_model_figure" in out.stdout + out.stderr
     assert "depth_probes" not in out.stdout + out.stderr and "depth_aggregate" not in out.stdout + out.stderr
+
+
+def test_probe_jobs_per_run_or_per_block(tmp_path):
+    """papers.depth.probe_block: 1 gives one probe and one run-table job per run (depth_probes,
+    depth_run_table), 3 (test.yaml) one per block of 3 runs; the k-sensitivity runs are one job."""
+    import yaml
+
+    cfg = yaml.safe_load(open(ROOT / "configs" / "test.yaml"))
+    targets = [f"results/test/tables/depth/split/mlp/runs/seed{s}.csv" for s in range(4)]
+    counts = {}
+    for block in (1, 3):
+        cfg["papers"]["depth"]["probe_block"] = block
+        (tmp_path / "c.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))   # arch order matters
+        out = snakemake(*targets, "results/test/tables/depth/split/mlp/k_sensitivity_ranking.csv",
+                        "-n", "--quiet", "rules", "--configfile", "c.yaml", cwd=tmp_path, timeout=300)
+        assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
+        counts[block] = {line.split()[0]: int(line.split()[1]) for line in out.stdout.splitlines()
+                         if line.startswith("depth_") and len(line.split()) == 2}
+    assert counts[1]["depth_probes"] == 4 and counts[1]["depth_run_table"] == 4
+    assert counts[3]["depth_probes_split_block0"] == counts[3]["depth_probes_split_block1"] == 1
+    assert counts[3]["depth_run_tables_split_block0"] == 1 and "depth_probes" not in counts[3]
+    assert counts[1]["depth_probes_kmax"] == counts[3]["depth_probes_kmax"] == 1

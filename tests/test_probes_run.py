@@ -129,3 +129,25 @@ def test_wrong_seed_is_refused(trained):
     with pytest.raises(ValueError, match="seed"):
         run_probes(outs["ckpt"][0], data, design, tmp / "x.h5", seed=1, device="cpu")
     assert not (tmp / "x.h5").exists()
+
+
+def test_input_margin_of_the_test_queries(trained):
+    """``input_margin_splits=['test']``: knn.h5 holds the linearised input margin of the test
+    queries in the model's preprocessed input space (spec §3.7), NaN for the other queries."""
+    from pointwise.depth import input_margin
+
+    tmp, data, design, outs = trained
+    out = tmp / "knn_margin.h5"
+    run_probes(outs["ckpt"][0], data, design, out, seed=0, k=3, device="cpu", probes=["fc2", "softmax"],
+               input_margin_splits=["test"])
+    f = read_knn(out)
+    test = f["query_split"] == 2
+    assert np.isnan(f["input_margin"][~test]).all() and (f["input_margin"][test] > 0).all()
+    assert f["attrs"]["input_margin_splits"] == ["test"]
+    model, pre, _ = load_checkpoint(outs["ckpt"][0])
+    ds = read_dataset(data)
+    x = pre(torch.from_numpy(ds.images[f["query_rows"][test]]))
+    np.testing.assert_allclose(f["input_margin"][test], input_margin(model, x, method="jacrev"), rtol=1e-4)
+    with pytest.raises(ValueError, match="unknown query splits"):
+        run_probes(outs["ckpt"][0], data, design, tmp / "y.h5", seed=0, k=3, device="cpu",
+                   input_margin_splits=["validation"])

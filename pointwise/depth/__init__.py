@@ -1,6 +1,7 @@
 """Paper 002's per-example difficulty measures and analyses (Baldock et al. 2021), one concept per
 module: prediction depth, iteration learned, margins, ensemble consistency scores, per-example
-aggregates over runs, quantities by depth, corner groups, rank correlations, accuracy improvement.
+aggregates over runs, quantities by depth, corner groups, rank correlations, accuracy improvement,
+k sensitivity.
 Pure functions on arrays, except :func:`input_margin` (needs the model)."""
 from .aggregate import HELD_OUT, TEST, TRAIN, VAL_CODES, mean_pd, per_example, run_table, stack_runs
 from .by_depth import accuracy_by_depth, loo_by_depth, mean_by_depth
@@ -10,6 +11,7 @@ from .corners import GROUPS, corner_distances, corner_groups, corner_points
 from .correlation import pairwise_run_spearman, run_halves, spearman, split_half_spearman
 from .improvement import group_accuracy, improvement
 from .iteration_learned import iteration_learned, preds_from_logits, rescale_iteration_learned
+from .k_sensitivity import derived_knn_pred, k_sensitivity
 from .margins import input_margin, output_margin
 from .prediction_depth import prediction_depth, rescaled_depth, softmax_disagreement
 
@@ -24,5 +26,5 @@ __all__ = [
     "mean_by_depth", "accuracy_by_depth", "loo_by_depth",
     "corner_points", "corner_distances", "corner_groups",
     "spearman", "split_half_spearman", "pairwise_run_spearman", "run_halves",
-    "group_accuracy", "improvement",
+    "group_accuracy", "improvement", "derived_knn_pred", "k_sensitivity",
 ]

@@ -3,9 +3,10 @@
 - Output margin: z_(1) - z_(2), the largest logit minus the second largest.
 - Input margin, linearised (Jiang et al. 2018): for the predicted class i,
   gamma(x) ~= min_{j != i} |z_i - z_j| / ||grad_x (z_i - z_j)||_2, in the model's (preprocessed)
-  input space. The Jacobian of the logits is computed per batch: C backward passes over the whole
-  batch (``method='autograd'``) or ``torch.func.vmap(jacrev)`` (``method='jacrev'``); never a
-  per-example loop. Exact for a linear model z = Wx + b: |z_i - z_j| / ||w_i - w_j||.
+  input space. Batched over examples, never a per-example loop: ``method='autograd'`` runs C - 1
+  backward passes over the whole batch, pass s giving every example the gradient of
+  z_i - z_j for j = (i + s) mod C; ``method='jacrev'`` takes the full logit Jacobian with
+  ``torch.func.vmap(jacrev)``. Exact for a linear model z = Wx + b: |z_i - z_j| / ||w_i - w_j||.
 """
 from __future__ import annotations
 
@@ -22,18 +23,25 @@ def output_margin(logits) -> np.ndarray:
     return top2[..., 1] - top2[..., 0]
 
 
-def _jacobian_autograd(model, xb):
+def _margin_autograd(model, xb, pred):
+    """Input margin float64 [B] of one batch with C - 1 backward passes (module docstring)."""
     xb = xb.detach().requires_grad_(True)
     z = model(xb)
-    C = z.shape[1]
-    rows = []
-    for c in range(C):                       # C backward passes over the whole batch
-        g, = torch.autograd.grad(z[:, c].sum(), xb, retain_graph=c < C - 1)
-        rows.append(g.flatten(1))
-    return z.detach(), torch.stack(rows, 1)  # [B, C], [B, C, D]
+    B, C = z.shape
+    i = z.detach().argmax(1) if pred is None else pred
+    rows = torch.arange(B, device=z.device)
+    zi = z[rows, i]
+    best = torch.full((B,), float("inf"), dtype=torch.float64, device=z.device)
+    for s in range(1, C):                    # C - 1 backward passes over the whole batch
+        d = zi - z[rows, (i + s) % C]         # z_i - z_j, one j per example
+        g, = torch.autograd.grad(d.sum(), xb, retain_graph=s < C - 1)
+        r = d.detach().abs().double() / g.flatten(1).double().norm(dim=1)
+        best = torch.minimum(best, r)         # NaN (0/0) propagates, as in the jacrev path
+    return best
 
 
-def _jacobian_jacrev(model, xb):
+def _margin_jacrev(model, xb, pred):
+    """Input margin float64 [B] of one batch from the full Jacobian (vmap of jacrev)."""
     from torch.func import functional_call, jacrev, vmap
     params = {k: v.detach() for k, v in model.named_parameters()}
     buffers = {k: v.detach() for k, v in model.named_buffers()}
@@ -43,7 +51,13 @@ def _jacobian_jacrev(model, xb):
         return z, z
 
     J, z = vmap(jacrev(f, has_aux=True))(xb)
-    return z.detach(), J.flatten(2)
+    J = J.flatten(2)                                                           # [B, C, D]
+    i = z.argmax(1) if pred is None else pred
+    gap = (z.gather(1, i[:, None]) - z).abs().double()                         # [B, C]
+    gnorm = (J.gather(1, i[:, None, None].expand(-1, 1, J.shape[2])) - J).double().norm(dim=2)
+    ratio = gap / gnorm
+    ratio.scatter_(1, i[:, None], float("inf"))                                # j != i
+    return ratio.min(1).values
 
 
 def input_margin(model: torch.nn.Module, x, *, pred=None, batch_size: int = 256, device=None,
@@ -58,19 +72,14 @@ def input_margin(model: torch.nn.Module, x, *, pred=None, batch_size: int = 256,
     model.eval()
     x = torch.as_tensor(x)
     out = np.empty(len(x), dtype=np.float64)
-    jac = _jacobian_autograd if method == "autograd" else _jacobian_jacrev
+    margin = _margin_autograd if method == "autograd" else _margin_jacrev
     try:
         for s in range(0, len(x), batch_size):
             xb = x[s:s + batch_size].to(dev, torch.float32)
-            with torch.enable_grad():
-                z, J = jac(model, xb)
-            i = z.argmax(1) if pred is None else torch.as_tensor(
+            i = None if pred is None else torch.as_tensor(
                 np.asarray(pred)[s:s + batch_size], device=dev, dtype=torch.int64)
-            gap = (z.gather(1, i[:, None]) - z).abs().double()                       # [B, C]
-            gnorm = (J.gather(1, i[:, None, None].expand(-1, 1, J.shape[2])) - J).double().norm(dim=2)
-            ratio = gap / gnorm
-            ratio.scatter_(1, i[:, None], float("inf"))                            # j != i
-            out[s:s + len(xb)] = ratio.min(1).values.cpu().numpy()
+            with torch.enable_grad():
+                out[s:s + len(xb)] = margin(model, xb, i).detach().cpu().numpy()
     finally:
         model.train(was_training)
     return out

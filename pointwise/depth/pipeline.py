@@ -5,10 +5,15 @@ line); the arithmetic lives in the concept modules of :mod:`pointwise.depth`.
 
 - :func:`write_run_table`: one row per query of one run (spec §6.1 ``prediction_depth.csv``):
   example_id, split, label, label_orig, net_pred, correct, pd, pd_defined, knn_pred_0..L,
-  iter_learned, iter_learned_resc, output_margin, and conf_label_0..L / conf_consensus_0..L are
-  not stored (Fig 8 reads the k-NN votes in :func:`write_aggregates`).
+  iter_learned, iter_learned_resc, output_margin, input_margin (NaN outside the splits whose input
+  margin the probes computed); conf_label_0..L / conf_consensus_0..L are not stored (Fig 8 reads
+  the k-NN votes in :func:`write_aggregates`).
 - :func:`write_aggregates`: per_example.csv, by_depth.csv, groups.csv, group_layer_curves.csv,
-  improvement.csv of one (experiment, arch).
+  improvement.csv, inference_curve.csv, loo_by_depth.csv of one (experiment, arch).
+- :func:`write_learning_curve`: Fig 5 middle (network accuracy on the noise subsets at every eval
+  point of the runs).
+- :func:`write_k_sensitivity`: A.4 (k-NN accuracy by layer and PD ranking for several k, derived
+  from one probe at the largest k).
 - :func:`write_correlations`: Fig 2 (split-half diagonal and cross-architecture Spearman).
 - :func:`write_accuracy_table`: Table 2 (network accuracy per split, mean and sd over runs).
 - :func:`write_depth_claims`: claims/depth.csv (spec §6.2).
@@ -26,12 +31,13 @@ from pointwise.probes.knn import vote_fraction
 from pointwise.provenance import provenance
 
 from .aggregate import HELD_OUT, TEST, TRAIN, VAL_CODES, per_example, run_table, stack_runs
-from .by_depth import mean_by_depth
+from .by_depth import loo_by_depth, mean_by_depth
 from .consistency import consensus_class, vote_counts_runs
 from .corners import GROUPS, corner_distances, corner_groups
 from .correlation import spearman, split_half_spearman
 from .improvement import improvement
 from .iteration_learned import iteration_learned, rescale_iteration_learned
+from .k_sensitivity import k_sensitivity
 from .margins import output_margin
 
 log = logging.getLogger("pointwise.depth")
@@ -47,9 +53,17 @@ DEFAULTS = {
     "bins": 20,              # 2-D histogram bins of the figures
     "split_seed": 0,         # random halves of the runs (split-half Spearman, improvement)
     "noise": None,           # {experiment, arch}: the 40%-label-noise runs (Fig 5 middle/right)
+    "input_margin": ["test"],  # query splits whose linearised input margin is computed (Fig 6 middle)
+    "k_sensitivity": None,   # {seeds, ks, claim_ks}: the A.4 ablation on the first probed model
+    "probe_block": 1,        # runs per probe job and per run-table job
     "probe_runtime_minutes": 10,
     "probe_mem_mb": 4000,
 }
+
+K_SENSITIVITY = {"seeds": 2, "ks": [5, 10, 30, 100], "claim_ks": [10, 100]}
+
+LOO_COLUMNS = ["depth", "count", "mass", "cstar", "cstar_sd", "entropy", "entropy_sd",
+               "cstar_between_sd", "entropy_between_sd"]
 
 SPLITS = {"train": (TRAIN,), "val": VAL_CODES, "held_out": (HELD_OUT,), "test": (TEST,)}
 
@@ -63,7 +77,22 @@ def settings(config: dict) -> dict | None:
     for exp in out["experiments"]:
         if exp not in config["experiments"]:
             raise ValueError(f"papers.depth.experiments: unknown experiment {exp!r}")
+    if out["k_sensitivity"]:
+        ks = {**K_SENSITIVITY, **out["k_sensitivity"]}
+        ks["ks"] = sorted(set(ks["ks"]) | {out["k"]})            # the reference k is always derived
+        ks["claim_ks"] = [k for k in ks["claim_ks"] if k in ks["ks"]]
+        out["k_sensitivity"] = ks
     return out
+
+
+def k_sensitivity_model(config: dict, st: dict) -> tuple[str, str, list[int], int] | None:
+    """(experiment, arch, seeds, largest k) of the A.4 ablation: the first probed model's first
+    ``seeds`` runs, probed once at the largest k; None when ``k_sensitivity`` is off."""
+    ks = st["k_sensitivity"]
+    if not ks:
+        return None
+    exp, arch = models(config, st)[0]
+    return exp, arch, list(range(int(ks["seeds"]))), max(ks["ks"])
 
 
 def archs_of(config: dict, st: dict, experiment: str) -> list[str]:
@@ -127,6 +156,7 @@ def run_frame(knn_path, logits_path, st: dict) -> pd.DataFrame:
     df["iter_learned_resc"] = rescale_iteration_learned(il, st["il_quantile"], pool=~np.isnan(il)) \
         if seen.any() else np.nan
     df["output_margin"] = output_margin(knn["logits"])
+    df["input_margin"] = knn.get("input_margin", np.full(len(df), np.nan))
     df.insert(0, "seed_index", int(knn["attrs"]["seed_index"]))
     return df
 
@@ -150,7 +180,8 @@ def _matrices(tables):
     knn = np.stack([stack_runs(tables, f"knn_pred_{l}", ids, fill=-1)[0] for l in range(L + 1)], 1)
     lab = stack_runs(tables, "label", ids, fill=-1)[0].max(0)
     lab_orig = stack_runs(tables, "label_orig", ids, fill=-1)[0].max(0)
-    extra = {k: stack_runs(tables, k, ids)[0] for k in ("iter_learned_resc", "output_margin")}
+    extra = {k: stack_runs(tables, k, ids)[0] for k in ("iter_learned_resc", "output_margin", "input_margin")
+             if k in tables[0].columns}
     corr = (net == lab[None]).astype(float)
     return {"pd": pd_runs, "ids": ids, "split": split, "net": net, "knn": knn, "label": lab,
             "label_orig": lab_orig, "extra": extra, "correct": corr, "L": L}
@@ -192,9 +223,11 @@ def aggregates(run_csvs, knn_paths, st: dict) -> dict:
         acc = mean_by_depth(m["pd"], m["correct"], mask, L, name="accuracy")
         il = mean_by_depth(m["pd"], m["extra"]["iter_learned_resc"], mask, L, name="il_resc")
         om = mean_by_depth(m["pd"], m["extra"]["output_margin"], mask, L, name="output_margin")
+        im = mean_by_depth(m["pd"], m["extra"].get("input_margin", np.nan), mask, L, name="input_margin")
         n_occ = int(mask.sum())
         und = int((mask & np.isnan(m["pd"])).sum())
         frames.append(acc.join(il[["il_resc", "il_resc_sd"]]).join(om[["output_margin", "output_margin_sd"]])
+                      .join(im[["input_margin", "input_margin_sd"]])
                       .assign(split=name, n_occurrences=n_occ, n_undefined=und))
     by_depth = pd.concat(frames, ignore_index=True)
     # Fig 8: k-NN confidence and accuracy by layer per corner group, for GT and consensus class
@@ -230,9 +263,14 @@ def aggregates(run_csvs, knn_paths, st: dict) -> dict:
                     np.full(L + 1, np.nan)
             inf.append(pd.DataFrame({"subset": sub, "against": against, "layer": np.arange(L + 1),
                                      "knn_accuracy": acc, "n_pairs": n}))
+    # Fig 4 middle / C.21: PD in one run against C* and entropy of the other runs, test occurrences
+    test = m["split"] == TEST
+    loo = loo_by_depth(np.where(test, m["pd"], np.nan), m["net"], m["label"], C, mask=test, L=L) \
+        if test.any() else pd.DataFrame(columns=LOO_COLUMNS)
+    loo["n_runs"] = int(test.any(1).sum())
     return {"per_example": ex, "by_depth": by_depth, "groups": groups,
             "group_layer_curves": group_curves, "improvement": impr,
-            "inference_curve": pd.concat(inf, ignore_index=True)}
+            "inference_curve": pd.concat(inf, ignore_index=True), "loo_by_depth": loo}
 
 
 def write_aggregates(run_csvs, knn_paths, outputs: dict, st: dict, config=None) -> None:
@@ -241,6 +279,56 @@ def write_aggregates(run_csvs, knn_paths, outputs: dict, st: dict, config=None) 
     prov = _prov(config, list(run_csvs) + list(knn_paths))
     for name, path in outputs.items():
         write_csv(tabs[name], path, prov)
+
+
+def _noise_subsets(split, label, label_orig) -> dict:
+    """The four example subsets of Fig 5 (plus held-out): boolean masks over the queries."""
+    flipped = label != label_orig
+    return {"train_clean": (split == TRAIN) & ~flipped, "train_flipped": (split == TRAIN) & flipped,
+            "held_out": split == HELD_OUT, "test": split == TEST}
+
+
+def learning_curve(knn_paths, logits_paths) -> pd.DataFrame:
+    """Fig 5 middle (training learning curve): the network's accuracy at every eval point of each
+    run on its clean training examples, its flipped training examples against the given (new) and
+    the original label, its held-out and its test examples; mean and sd over runs per eval step.
+    Predictions come from the eval sets of ``logits.h5``; a subset's accuracy counts the examples
+    the run evaluated (``n_examples``, mean over runs)."""
+    rows = []
+    for r, (kp, lp) in enumerate(zip(knn_paths, logits_paths)):
+        q = _read_knn(kp)
+        lab = q["labels"].astype(np.int64)
+        orig = q.get("labels_orig", q["labels"]).astype(np.int64)
+        steps, preds = eval_predictions(lp, q["attrs"]["dataset"], q["query_ids"])       # [M+1, n]
+        seen = preds >= 0
+        for sub, mask in _noise_subsets(q["query_split"], lab, orig).items():
+            for against, y in (("given", lab), ("original", orig)):
+                sel = seen & mask[None]
+                n = sel.sum(1)
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    acc = ((preds == y[None]) & sel).sum(1) / n
+                rows.append(pd.DataFrame({"run": r, "subset": sub, "against": against, "step": steps,
+                                          "accuracy": np.where(n > 0, acc, np.nan), "n_examples": n}))
+    long = pd.concat(rows, ignore_index=True)
+    g = long.groupby(["subset", "against", "step"], sort=False)
+    out = g.agg(accuracy=("accuracy", "mean"), accuracy_sd=("accuracy", "std"),
+                n_runs=("accuracy", "count"), n_examples=("n_examples", "mean")).reset_index()
+    return out
+
+
+def write_learning_curve(knn_paths, logits_paths, out, config=None) -> None:
+    write_csv(learning_curve(knn_paths, logits_paths), out,
+              _prov(config, list(knn_paths) + list(logits_paths)))
+
+
+def write_k_sensitivity(knn_paths, outputs: dict, st: dict, config=None) -> None:
+    """``outputs``: {"k_sensitivity_accuracy": csv, "k_sensitivity_ranking": csv}, the two tables
+    of :func:`k_sensitivity`."""
+    ks = st["k_sensitivity"]
+    acc, rank = k_sensitivity([_read_knn(p, with_neighbours=True) for p in knn_paths], ks["ks"], st["k"])
+    prov = _prov(config, knn_paths)
+    write_csv(acc, outputs["k_sensitivity_accuracy"], prov)
+    write_csv(rank, outputs["k_sensitivity_ranking"], prov)
 
 
 def correlations(runs_by_arch: dict, st: dict) -> pd.DataFrame:
@@ -310,9 +398,32 @@ def _auroc(score, positive) -> float:
     return float((r[y].sum() - n1 * (n1 + 1) / 2) / (n1 * n0))
 
 
+def undefined_fraction(by_depth: pd.DataFrame) -> float:
+    """Fraction of a model's (run, query) occurrences whose PD is undefined, from ``by_depth.csv``:
+    each occurrence counted once (splits train, held_out, test; "val" repeats held_out + test)."""
+    b = by_depth.drop_duplicates("split")
+    b = b[b["split"].isin(["train", "held_out", "test"])]
+    return float(b["n_undefined"].sum() / b["n_occurrences"].sum())
+
+
+def _log_pearson(x, margin) -> tuple[float, int]:
+    """(Pearson(x, log margin), n) over the examples where both are finite and the margin > 0."""
+    from scipy import stats as _st
+
+    x = np.asarray(x, np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        lm = np.log(np.asarray(margin, np.float64).clip(min=0))
+    ok = np.isfinite(lm) & np.isfinite(x)
+    if ok.sum() < 3 or np.ptp(x[ok]) == 0 or np.ptp(lm[ok]) == 0:
+        return float("nan"), int(ok.sum())
+    return float(_st.pearsonr(x[ok], lm[ok]).statistic), int(ok.sum())
+
+
 def _by_depth_rho(bd: pd.DataFrame, col: str, split: str = "val", min_mass: float = 0.01) -> float:
+    """Spearman(d, col(d)) over the depths with mass >= min_mass; rounded to 12 decimals, since over
+    a few depths rho takes exact values such as 0.8 that floating point lands just beside."""
     s = bd[(bd["split"] == split) & (bd["mass"] >= min_mass)]
-    return spearman(s["depth"].to_numpy(), s[col].to_numpy())[0] if len(s) >= 3 else float("nan")
+    return round(spearman(s["depth"].to_numpy(), s[col].to_numpy())[0], 12) if len(s) >= 3 else float("nan")
 
 
 def depth_claims(tables: dict, correlation: pd.DataFrame, st: dict) -> list:
@@ -355,6 +466,19 @@ def depth_claims(tables: dict, correlation: pd.DataFrame, st: dict) -> list:
     cl.append(Claim("C8", "Margins: higher PD, smaller output margin",
                     f"Pearson(mPD_val, log mean output margin_val) ({ref})", "< 0", pr,
                     "paper: -0.70 (FULL ensemble, test split)"))
+    pr, n = _log_pearson(ex["mpd_val"], ex["input_margin_val"]) if "input_margin_val" in ex \
+        else (float("nan"), 0)
+    cl.append(Claim("C8_input", "Margins: higher PD, smaller input margin",
+                    f"Pearson(mPD_val, log mean input margin_val) over the examples with an input "
+                    f"margin ({ref})", "< 0", pr, f"n={n}; paper: -0.69 (FULL ensemble, test split)"))
+    loo = t.get("loo_by_depth")
+    for col, thr, what in (("cstar", "<= -0.8", "C* of the other runs falls"),
+                           ("entropy", ">= 0.8", "entropy of the other runs rises")):
+        rho = _by_depth_rho(loo.assign(split="test"), col, "test") if loo is not None and len(loo) \
+            else float("nan")
+        cl.append(Claim(f"C3_{col}", f"PD in one run predicts the others' predictions: {what} with PD",
+                        f"Spearman(d, mean {col} of the other runs (d)) over test depths with mass "
+                        f">= 1% ({ref})", thr, rho))
     mc = gr.merge(ex[["example_id", "cstar"]], on="example_id").groupby("group")["cstar"].mean()
     if all(g in mc for g in GROUPS):
         gap = min(mc["easy"], mc["looks_like_different"]) - max(mc["ambiguous"], mc["ambiguous_unless_label"])
@@ -369,13 +493,19 @@ def depth_claims(tables: dict, correlation: pd.DataFrame, st: dict) -> list:
         cl.append(Claim(f"C11_{sel}", f"Improvement: a middle-layer k-NN beats the network on G_LR ({sel} selection)",
                         "max over middle layers of k-NN accuracy - network accuracy (pooled)", "> 0", best,
                         f"network {float(s['net_acc_pooled'].iloc[0]):.3f}" if len(s) else ""))
-    und = []
-    for key, tb in tables.items():
-        b = tb["by_depth"].drop_duplicates("split")
-        und.append(float(b["n_undefined"].sum() / b["n_occurrences"].sum()))
+    und = [undefined_fraction(tb["by_depth"]) for tb in tables.values()]
     cl.append(Claim("C12", "Sanity: the softmax probe rarely disagrees with the network",
                     "max over models of the fraction of occurrences with undefined PD", "< 0.01", max(und),
                     ", ".join(f"{k}: {u:.4f}" for k, u in zip(tables, und))))
+    ksr, kst = t.get("k_sensitivity_ranking"), st.get("k_sensitivity")
+    if kst:
+        s = ksr[ksr["k"].isin(kst["claim_ks"])] if ksr is not None else pd.DataFrame()
+        cl.append(Claim("C13", "k insensitivity (A.4): the PD ranking is stable over k",
+                        f"min over k in {kst['claim_ks']} and train/val occurrences of Spearman(mPD_k, "
+                        f"mPD_{st['k']}) ({ref}, {kst['seeds']} runs)", "> 0.9",
+                        float(s["spearman_vs_ref"].min()) if len(s) else float("nan"),
+                        "; ".join(f"k={k} {sp}: {r:.3f}" for k, sp, r in
+                                  zip(ksr["k"], ksr["split"], ksr["spearman_vs_ref"])) if ksr is not None else ""))
     noise = st.get("noise")
     if noise:
         key = f"{noise['experiment']}/{noise['arch']}"
@@ -401,14 +531,18 @@ def depth_claims(tables: dict, correlation: pd.DataFrame, st: dict) -> list:
 
 
 def write_depth_claims(inputs: dict, out, st: dict, config=None) -> None:
-    """``inputs``: "<experiment>/<arch>/<table>" -> csv path, plus "correlation" -> csv path."""
+    """``inputs``: "<experiment>/<arch>/<table>" -> csv path, plus "correlation" -> csv path and,
+    with HINGE, "hinge:table4" / "hinge:knn_by_layer" (the C9 rows; NO DATA without them)."""
     from pointwise.claims import write_claims
+
+    from .hinge import hinge_claims_from
 
     tables: dict = {}
     for key, path in inputs.items():
-        if key == "correlation":
+        if key == "correlation" or key.startswith("hinge:"):
             continue
         model, name = key.rsplit("/", 1)
         tables.setdefault(model, {})[name] = read_csv(path)
     corr = read_csv(inputs["correlation"])
-    write_claims(depth_claims(tables, corr, st), out, _prov(config, list(inputs.values())))
+    write_claims(depth_claims(tables, corr, st) + hinge_claims_from(inputs), out,
+                 _prov(config, list(inputs.values())))

@@ -11,6 +11,10 @@ from pointwise.io import read_csv
 
 from . import save
 
+#: (subset, label the accuracy is against, legend) of the Fig 5 curves, in the paper's colour order
+NOISE_CURVES = (("train_clean", "given", "clean train"), ("train_flipped", "given", "mislabeled (new label)"),
+                ("train_flipped", "original", "mislabeled (original label)"), ("test", "given", "test"))
+
 GROUP_COLORS = {"easy": "tab:green", "looks_like_different": "tab:orange",
                 "ambiguous_unless_label": "tab:blue", "ambiguous": "tab:red"}
 
@@ -61,10 +65,10 @@ def fig4_left(per_example: pd.DataFrame, bins: int = 20, title: str = ""):
     return fig
 
 
-def _by_depth_lines(tables: dict, col: str, ylabel: str, split: str = "val"):
+def _by_depth_lines(tables: dict, col: str, ylabel: str, split: str | None = "val"):
     fig, ax = plt.subplots(figsize=(4.5, 3.5))
     for name, bd in tables.items():
-        s = bd[bd["split"] == split]
+        s = bd if split is None else bd[bd["split"] == split]
         line, = ax.plot(s["depth"], s[col], "-", label=name)
         ax.scatter(s["depth"], s[col], s=400 * s["mass"], color=line.get_color(), alpha=0.7)
     ax.set_xlabel("prediction depth (per run)")
@@ -83,15 +87,23 @@ def fig5_left(tables: dict):
     return _by_depth_lines(tables, "il_resc", "mean rescaled iteration learned")
 
 
+def fig4_middle(tables: dict):
+    """PD of a test example in one run against the consensus-consistency C* of the other runs'
+    predictions, pooled over the held-out run; marker size = mass (Fig 4 middle)."""
+    return _by_depth_lines(tables, "cstar", "mean C* of the other runs", split=None)
+
+
+def figC21(tables: dict):
+    """PD of a test example in one run against the prediction entropy of the other runs (C.21)."""
+    return _by_depth_lines(tables, "entropy", "mean entropy of the other runs (nats)", split=None)
+
+
 def fig5_right(inference_curve: pd.DataFrame, title: str = ""):
     """Inference learning curve: k-NN probe accuracy by layer on clean training points, flipped
     training points against the given and the original label, and test points (Fig 5 right)."""
     fig, ax = plt.subplots(figsize=(4.5, 3.5))
     ic = inference_curve
-    for (sub, against), lab in ((("train_clean", "given"), "clean train"),
-                                (("train_flipped", "given"), "mislabeled (new label)"),
-                                (("train_flipped", "original"), "mislabeled (original label)"),
-                                (("test", "given"), "test")):
+    for sub, against, lab in NOISE_CURVES:
         s = ic[(ic["subset"] == sub) & (ic["against"] == against)]
         if len(s) and s["n_pairs"].iloc[0] > 0:
             ax.plot(s["layer"], s["knn_accuracy"], "-o", label=lab)
@@ -102,12 +114,65 @@ def fig5_right(inference_curve: pd.DataFrame, title: str = ""):
     return fig
 
 
+def _margin_hist(per_example: pd.DataFrame, col: str, ylabel: str, bins: int, title: str):
+    fig, ax = plt.subplots(figsize=(4.5, 3.5))
+    m = per_example[col].where(per_example[col] > 0) if col in per_example else pd.Series(dtype=float)
+    _hist2d(ax, per_example["mpd_val"].reindex(m.index), np.log10(m), bins, "mean validation PD", ylabel, title)
+    return fig
+
+
 def fig6_margins(per_example: pd.DataFrame, bins: int = 20, title: str = ""):
     """Mean output margin (log scale) against mean validation PD (Fig 6 left)."""
+    return _margin_hist(per_example, "output_margin_val", "log10 mean output margin", bins, title)
+
+
+def fig6_middle(per_example: pd.DataFrame, bins: int = 20, title: str = ""):
+    """Mean linearised input margin (log scale) against mean validation PD, over the examples whose
+    input margin the probes computed (Fig 6 middle)."""
+    return _margin_hist(per_example, "input_margin_val", "log10 mean input margin", bins, title)
+
+
+def fig5_middle(learning_curve: pd.DataFrame, title: str = ""):
+    """Training learning curve under label noise: the network's accuracy at every eval point on
+    clean training examples, mislabeled ones against their new and their original label, and test
+    examples; mean over runs with a +-1 sd band (Fig 5 middle)."""
     fig, ax = plt.subplots(figsize=(4.5, 3.5))
-    m = per_example["output_margin_val"].where(per_example["output_margin_val"] > 0)
-    _hist2d(ax, per_example["mpd_val"], np.log10(m), bins, "mean validation PD",
-            "log10 mean output margin", title)
+    lc = learning_curve
+    for sub, against, lab in NOISE_CURVES:
+        s = lc[(lc["subset"] == sub) & (lc["against"] == against)].sort_values("step")
+        if len(s) and s["n_examples"].max() > 0:
+            line, = ax.plot(s["step"], s["accuracy"], "-", label=lab)
+            sd = s["accuracy_sd"].fillna(0)
+            ax.fill_between(s["step"], s["accuracy"] - sd, s["accuracy"] + sd, color=line.get_color(), alpha=0.2)
+    ax.set_xlabel("training step")
+    ax.set_ylabel("accuracy")
+    ax.set_title(title)
+    ax.legend(fontsize=8)
+    return fig
+
+
+def figA10_k_sensitivity(acc: pd.DataFrame, ranking: pd.DataFrame, title: str = ""):
+    """k sensitivity (A.4): k-NN accuracy by layer for each k (training queries dashed, held-out
+    solid, test dotted), and the Spearman of mean PD at each k against the reference k."""
+    fig, (a0, a1) = plt.subplots(1, 2, figsize=(9, 3.5))
+    for i, k in enumerate(sorted(acc["k"].unique())):
+        c = f"C{i}"
+        for split, style in (("train", "--"), ("held_out", "-"), ("test", ":")):
+            s = acc[(acc["k"] == k) & (acc["split"] == split)]
+            if len(s) and s["n_pairs"].iloc[0] > 0:
+                a0.plot(s["layer"], s["knn_accuracy"], style, color=c, label=f"k={k} {split}")
+    a0.set_xlabel("probe index")
+    a0.set_ylabel("k-NN accuracy")
+    a0.legend(fontsize=6, ncol=2)
+    for split, style in (("train", "--o"), ("val", "-s")):
+        s = ranking[ranking["split"] == split].sort_values("k")
+        a1.plot(s["k"], s["spearman_vs_ref"], style, label=split)
+    a1.set_xscale("log")
+    ref = int(ranking["ref_k"].iloc[0]) if len(ranking) else 30
+    a1.set_xlabel("k")
+    a1.set_ylabel(f"Spearman(mean PD at k, at k={ref})")
+    a1.legend(fontsize=8)
+    fig.suptitle(title)
     return fig
 
 
@@ -183,10 +248,19 @@ def draw(figure: str, inputs: dict, pdf: str, png: str, bins: int = 20, title: s
     elif figure in ("fig4_right", "fig5_left"):
         fig = (fig4_right if figure == "fig4_right" else fig5_left)(
             {k.split("::", 1)[1]: v for k, v in t.items() if k.startswith("by_depth::")})
+    elif figure in ("fig4_middle", "figC21"):
+        fig = (fig4_middle if figure == "fig4_middle" else figC21)(
+            {k.split("::", 1)[1]: v for k, v in t.items() if k.startswith("loo_by_depth::")})
     elif figure == "fig5_right":
         fig = fig5_right(t["inference_curve"], title)
+    elif figure == "fig5_middle":
+        fig = fig5_middle(t["learning_curve"], title)
+    elif figure == "figA10_k_sensitivity":
+        fig = figA10_k_sensitivity(t["k_sensitivity_accuracy"], t["k_sensitivity_ranking"], title)
     elif figure == "fig6_margins":
         fig = fig6_margins(t["per_example"], bins, title)
+    elif figure == "fig6_middle":
+        fig = fig6_middle(t["per_example"], bins, title)
     elif figure == "fig7":
         fig = fig7(t["per_example"], t["groups"], bins, title)
     elif figure == "fig8":

@@ -21,8 +21,12 @@ examples it trained on) and for every probe point l = 0 (input) .. L (softmax) o
   dataset has them, ``net_pred`` int16 and ``logits`` float32 [N_q, C] of the network;
 - optional ``neighbour_indices`` int32 [L+1, N_q, k]: positions in the support = the training
   queries (debug output);
+- optional ``input_margin`` float64 [N_q]: the linearised input margin (spec §3.7) of the queries
+  of the splits named by ``input_margin_splits`` (NaN for the others), computed batched on the
+  device (:func:`pointwise.depth.margins.input_margin`);
 - attributes: probe_names, probe_dims, k, tie, metric, exclude_self, precision, num_classes,
-  seed_index, run_seed, dataset, softmax_disagreement and the provenance record.
+  seed_index, run_seed, dataset, softmax_disagreement, input_margin_splits and the provenance
+  record.
 """
 from __future__ import annotations
 
@@ -132,13 +136,15 @@ def run_probes(checkpoint, data, design, out, seed: int | None = None, *, k: int
                device="auto", precision: str = "fp32", query_chunk: int | None = None,
                support_chunk: int | None = None, memory_budget: int | None = None,
                direct_max_dim: int = 0, return_indices: bool = False, threads: int | None = None,
-               config: dict | None = None, log_path=None) -> dict:
+               input_margin_splits=(), config: dict | None = None, log_path=None) -> dict:
     """Write ``knn.h5`` for run ``seed`` (default: the seed index in the checkpoint's provenance)
     of the experiment whose design is ``design`` (see the module docstring). ``probes``: a subset
-    of the model's probe names (default all, input..softmax). Returns a summary dict."""
+    of the model's probe names (default all, input..softmax). ``input_margin_splits``: query
+    splits (names of ``SPLIT_NAMES``) whose input margin is stored. Returns a summary dict."""
     log_to(log_path)
     if tie not in TIE_RULES:
         raise ValueError(f"tie must be one of {TIE_RULES}, got {tie!r}")
+    margin_codes = [SPLIT_NAMES.index(s) for s in _known_splits(input_margin_splits)]
     t_start = time.time()
     dev = resolve_device(device)
     if dev.type == "cpu" and threads:
@@ -216,6 +222,13 @@ def run_probes(checkpoint, data, design, out, seed: int | None = None, *, k: int
         _, logits = embed(model, pre, q["images"], model.probe_names[0], dev, batch_size,
                           channels_last=channels_last)
     net_pred = logits.argmax(1).numpy().astype(np.int16)
+    margin = None
+    if margin_codes:
+        t0 = time.time()
+        margin = query_input_margins(model, pre, q["images"], np.isin(q["split"], margin_codes), dev,
+                                     batch_size)
+        log.info("input margin of %d queries (%s) in %.1fs", int(np.isfinite(margin).sum()),
+                 list(input_margin_splits), time.time() - t0)
     disagree = int((knn_pred[names.index("softmax")] != net_pred).sum()) if "softmax" in names else -1
 
     attrs = {
@@ -226,6 +239,7 @@ def run_probes(checkpoint, data, design, out, seed: int | None = None, *, k: int
         "dataset": q["dataset"], "split_names": list(SPLIT_NAMES),
         "support": "training split of the run (query_split == 0), labels = the given labels",
         "softmax_disagreement": disagree, "arch_name": str(ck.get("arch_name", "")),
+        "input_margin_splits": list(input_margin_splits),
         "layout": "neighbour_labels[probe, query, rank], nearest first; equal distances: lower "
                   "support index first; support index = position among the train queries",
     }
@@ -248,11 +262,35 @@ def run_probes(checkpoint, data, design, out, seed: int | None = None, *, k: int
                 f.create_dataset("labels_orig", data=q["labels_orig"])
             f.create_dataset("net_pred", data=net_pred)
             f.create_dataset("logits", data=logits.numpy(), compression="gzip", compression_opts=4)
+            if margin is not None:
+                f.create_dataset("input_margin", data=margin)
             set_h5_attrs(f, {**attrs, **prov})
     log.info("wrote %s: %d probes x %d queries x k=%d in %.1fs; softmax probe disagrees with the "
              "network on %d queries", out, L1, n_q, k, time.time() - t_start, disagree)
     return {"n_queries": n_q, "n_train": n_tr, "probes": names, "softmax_disagreement": disagree,
             "seconds": time.time() - t_start}
+
+
+def _known_splits(names) -> list[str]:
+    bad = [n for n in names if n not in SPLIT_NAMES]
+    if bad:
+        raise ValueError(f"unknown query splits {bad}; expected names of {SPLIT_NAMES}")
+    return list(names)
+
+
+def query_input_margins(model, pre, images: np.ndarray, select: np.ndarray, device,
+                        batch_size: int) -> np.ndarray:
+    """Linearised input margin (spec §3.7) of the ``select``-ed images in the model's preprocessed
+    input space, batched on ``device``; float64 [N] with NaN where not selected."""
+    from pointwise.depth.margins import input_margin
+
+    out = np.full(len(images), np.nan)
+    rows = np.flatnonzero(select)
+    for i in range(0, len(rows), batch_size):
+        r = rows[i:i + batch_size]
+        x = pre(torch.from_numpy(images[r]).to(device))
+        out[r] = input_margin(model, x, batch_size=len(r), device=device)
+    return out
 
 
 def _fits(dev, nbytes, budget) -> bool:
