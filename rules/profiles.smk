@@ -105,11 +105,12 @@ if PF:
 
     rule profiles_theory:
         """Spec §6 simulations and closed-form checks at the R and K of the first model (read
-        from its reference profiles)."""
+        from its reference profiles), and the curves of the theory figures."""
         input:
             PF_PROFILES[f"{next(iter(PF_MODELS))}/{PF['reference']}"],
         output:
-            PFT + "/theory.csv",
+            table=PFT + "/theory.csv",
+            curves=PFT + "/theory_curves.csv",
         params:
             settings=PF,
         log:
@@ -119,11 +120,73 @@ if PF:
         script:
             "../workflow_scripts/profiles_theory.py"
 
+    rule profiles_global:
+        """Every run's accuracy at every checkpoint on the reference set and the ladder, over all
+        examples and the superclass, and the probit accuracy-on-the-line fits (Fig 2, C14)."""
+        input:
+            [p for ps in pf_all_runs().values() for p in ps],
+        output:
+            acc=PFT + "/global_accuracy.csv",
+            line=PFT + "/accuracy_line.csv",
+        params:
+            models=pf_all_runs(),
+            settings=PF,
+        resources:
+            mem_mb=4000,
+        log:
+            LOGS + "/profiles/global.log",
+        benchmark:
+            BENCH + "/profiles/global.tsv"
+        script:
+            "../workflow_scripts/profiles_global.py"
+
+    PF_FIRST = next(iter(PF_MODELS))
+    PF_EXAMPLE_KEYS = [f"{m}/{PF['reference']}" for m in PF_MODELS] + [f"{PF_FIRST}/{PF['ladder'][-1]}"]
+    PF_EXAMPLE_KEYS = list(dict.fromkeys(PF_EXAMPLE_KEYS))
+    _pf_evalsets = pwconfig.eval_sets(config, PF_MODELS[PF_FIRST]["experiment"])
+    PF_EXAMPLE_DATA = {ev: data_file(_pf_evalsets[ev][0])
+                       for ev in dict.fromkeys([PF["reference"], PF["ladder"][-1]] + ([PF["pool"]] if PF["pool"] else []))}
+
+    rule profiles_examples:
+        """The example points of Figs 2, 3, 6 (middle), 13 and 14 with their images and profiles."""
+        input:
+            scores=[PF_SCORES[k] for k in PF_EXAMPLE_KEYS],
+            profiles=[PF_PROFILES[k] for k in PF_EXAMPLE_KEYS],
+            data=list(PF_EXAMPLE_DATA.values()),
+            neg=[PFT + "/neg/indices.csv"] if PF["pool"] else [],
+        output:
+            examples=PFT + "/examples/examples.csv",
+            profiles=PFT + "/examples/example_profiles.csv",
+        params:
+            names=PF_EXAMPLE_KEYS,
+            data=PF_EXAMPLE_DATA,
+            settings=PF,
+        resources:
+            mem_mb=2000,
+        log:
+            LOGS + "/profiles/examples.log",
+        benchmark:
+            BENCH + "/profiles/examples.tsv"
+        script:
+            "../workflow_scripts/profiles_examples.py"
+
+    PF_FIG_SETTINGS = {k: PF[k] for k in ("models", "reference", "ladder", "superclass", "pool")}
+    PF_EX = {"examples": PFT + "/examples/examples.csv", "example_profiles": PFT + "/examples/example_profiles.csv"}
     PF_FIGS = {
-        "profile_matrix": {"profiles": PF_PROFILES[f"{next(iter(PF_MODELS))}/{PF['reference']}"],
-                           "scores": PF_SCORES[f"{next(iter(PF_MODELS))}/{PF['reference']}"]},
+        "profile_matrix": {"profiles": PF_PROFILES[f"{PF_FIRST}/{PF['reference']}"],
+                           "scores": PF_SCORES[f"{PF_FIRST}/{PF['reference']}"]},
+        "fig2_zoom": {"acc": PFT + "/global_accuracy.csv", "line": PFT + "/accuracy_line.csv", **PF_EX},
+        "fig3_taxonomy": PF_EX,
         "taxonomy_pies": {"fractions": PFT + "/taxonomy_fractions.csv"},
-        "fig6_survival": {"survival": PFT + "/nmono_survival.csv", "distance": PFT + "/profile_distance.csv"},
+        "fig5_pies": {"fractions": PFT + "/taxonomy_fractions.csv"},
+        "fig6_survival": {"survival": PFT + "/nmono_survival.csv", "distance": PFT + "/profile_distance.csv",
+                          "example_profiles": PF_EX["example_profiles"]},
+        "fig10_survival": {"survival": PFT + "/nmono_survival.csv"},
+        "fig11_distance": {"distance": PFT + "/profile_distance.csv"},
+        "fig14_test_samples": {"examples": PF_EX["examples"]},
+        "theory_skills": {"curves": PFT + "/theory_curves.csv"},
+        "theory_manifold": {"curves": PFT + "/theory_curves.csv"},
+        "theory_bayes": {"curves": PFT + "/theory_curves.csv"},
     }
 
     if PF["aoc_pair"]:
@@ -176,6 +239,7 @@ if PF:
                 "../workflow_scripts/profiles_neg.py"
 
         PF_FIGS["fig7_neg"] = {"aol": PFT + "/neg/aol_summary.csv", "curves": PFT + "/neg/aol_curves.csv"}
+        PF_FIGS["fig13_neg_samples"] = {"examples": PF_EX["examples"]}
 
     for _fig, _tables in PF_FIGS.items():
 
@@ -190,6 +254,7 @@ if PF:
                 png=f"{PFF}/{_fig}.png",
             params:
                 figure=_fig,
+                settings=PF_FIG_SETTINGS,
             resources:
                 mem_mb=2000,
             log:
@@ -200,7 +265,8 @@ if PF:
                 "../workflow_scripts/profiles_figure.py"
 
     PF_CLAIM_INPUTS = {"summary": PFT + "/summary.csv", "survival": PFT + "/nmono_survival.csv",
-                       "distance": PFT + "/profile_distance.csv", "theory": PFT + "/theory.csv"}
+                       "distance": PFT + "/profile_distance.csv", "theory": PFT + "/theory.csv",
+                       "line": PFT + "/accuracy_line.csv"}
     if PF["aoc_pair"]:
         PF_CLAIM_INPUTS["aoc"] = PFT + "/pointwise_aoc.csv"
     if PF["pool"]:

@@ -17,5 +17,8 @@ specs/paper_000_profiles.md). Pure functions on numpy arrays, vectorised over ex
 | ``neg`` | §3.7 | CIFAR-10-Neg selection and its held-out evaluation |
 | ``scores`` | §7.1 | the per-point score table |
 | ``store`` | §7.1 | agg / profiles HDF5 files with provenance |
-| ``theory`` | §6 | skills vs difficulty, manifold partition, Bayes / GP simulations and closed forms |
+| ``theory`` | §6 | skills vs difficulty, manifold partition, Bayes / GP simulations and closed forms; ``theory.curves`` for the figures |
+| ``accline`` | §2 Fig. 2, C14 | accuracy-on-the-line per checkpoint: subset accuracies, probit fits, claim C14 |
+| ``examples`` | §2 Figs. 2, 3, 6, 13, 14 | the example points shown with their images |
+| ``pipeline``, ``figure_tables`` | §7 | workflow glue: one write-style function per rule, the claims |
 """

@@ -20,6 +20,7 @@ from pointwise.io import read_csv, write_csv
 from pointwise.provenance import provenance
 
 from .aggregate import run_halves
+from .accline import line_claim
 from .aoc import pointwise_aoc
 from .aol import aol_summary
 from .build import N_GRID, build_profiles, smooth_aggregate
@@ -30,7 +31,8 @@ from .nmono import NMONO_THRESHOLD, survival
 from .scores import score_table
 from .store import read_profiles, write_profiles
 from .taxonomy import CATEGORIES, taxonomy_fractions
-from .theory import bayes, skills
+from .theory import bayes, manifold, skills
+from .theory.curves import MANIFOLD_CELLS, theory_curves
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +48,8 @@ DEFAULTS = {
     "theory_points": 2000,    # simulated points of the §6 noise-floor / variant simulations
     "seed": 0,
     "heldout": [],            # eval sets of the models' own training pool: profiles from held-out runs only
+    "superclass": [0],        # class labels of the Fig. 2 "superclass" restriction (C14)
+    "n_samples": 10,          # random example images of Figs. 13/14
 }
 REQUIRED = ("models", "reference", "ladder")
 METRICS = ("tv", "kl", "cos")
@@ -329,16 +333,29 @@ def theory_table(n_runs: int, n_evals: int, out: str, n_points: int = 2000, seed
     row("beta_bernoulli_max_abs_diff", np.abs(ex["acc"] - mc["acc"]).max(), 0.0,
         "exact vs Monte Carlo Bayes accuracy, 50k draws")
     row("beta_bernoulli_acc_monotone", float(np.all(np.diff(ex["acc"]) >= -1e-12)), 1.0)
+    for d in (2, 4):
+        mf = manifold.simulate_manifold(d, MANIFOLD_CELLS, n_points=min(n_points, 1000), n_runs=20, rng=seed + d)
+        row(f"manifold_alpha_global_d{d}", mf["alpha_global"], 1.0 / d, "fitted error exponent vs 1/d")
+        row(f"manifold_alpha_pointwise_d{d}", mf["alpha_pointwise"], 1.0 / d, "worst point's exponent vs 1/d")
+        row(f"manifold_max_err_over_bound_d{d}", (mf["max_err"] / mf["bound"][:, None]).max(), 1.0,
+            "largest |f_hat - f| over points, offsets and n, relative to L sqrt(d) n^(-1/d)")
+        row(f"manifold_frac_nonmono_acc_d{d}", mf["frac_nonmono_acc"], 0.0,
+            "points with nmono of Pr[correct] over n > 0.05 (non-nested grids; 20-offset MC noise included)")
     df = pd.DataFrame(rows)
     write_csv(df, out, provenance(config, seed=seed, n_runs=n_runs, n_evals=n_evals))
     return df
 
 
-def theory_from_settings(profiles_h5: str, s: Mapping, out: str, config: Mapping | None = None) -> pd.DataFrame:
-    """:func:`theory_table` at the (R, K) recorded in a model's profiles file."""
+def theory_from_settings(profiles_h5: str, s: Mapping, out: str, out_curves: str | None = None,
+                         config: Mapping | None = None) -> pd.DataFrame:
+    """:func:`theory_table` at the (R, K) recorded in a model's profiles file, and the curves of
+    the theory figures (:func:`.theory.curves.theory_curves`) when ``out_curves`` is given."""
     prof, _ = read_profiles(profiles_h5)
-    return theory_table(int(prof.params["n_runs"]), int(prof.params["n_points"]), out,
-                        n_points=s["theory_points"], seed=s["seed"], threshold=s["threshold"],
+    R, K = int(prof.params["n_runs"]), int(prof.params["n_points"])
+    if out_curves:
+        c = theory_curves(R, K, n_points=s["theory_points"], seed=s["seed"], threshold=s["threshold"])
+        write_csv(c, out_curves, provenance(config, inputs=[profiles_h5], seed=s["seed"], n_runs=R, n_evals=K))
+    return theory_table(R, K, out, n_points=s["theory_points"], seed=s["seed"], threshold=s["threshold"],
                         config=config)
 
 
@@ -353,7 +370,7 @@ def _f(x) -> float:
 
 def profile_claims(tables: Mapping[str, pd.DataFrame], s: Mapping) -> list:
     """Claims C1-C15 of spec §7.2 measured from the tables (keys: summary, survival, distance,
-    theory, and optionally aoc, aol). Each non-monotone fraction is reported next to its noise
+    theory, and optionally aoc, aol, line). Each non-monotone fraction is reported next to its noise
     floor; a claim whose inputs are absent is NO DATA."""
     from pointwise.claims import Claim
 
@@ -516,9 +533,8 @@ def profile_claims(tables: Mapping[str, pd.DataFrame], s: Mapping) -> list:
         ratio, c13note = nan, "no aoc pair"
     out.append(Claim("C13", "pointwise accuracy-on-the-curve: d(p) << permutation baseline",
                      "mean d(p) / mean d_perm(p)", "< 0.5", ratio, c13note))
-    out.append(Claim("C14", "global accuracy-on-the-line across checkpoints and architectures",
-                     "not measured: this slice writes no per-checkpoint global-accuracy table", "> 0", nan,
-                     "NO DATA by design of the default slice"))
+    # C14
+    out.append(line_claim(tables.get("line"), s["superclass"]))
     # C15
     th = tables["theory"].set_index("check")["value"]
     checks = {"GP correct prior monotone": th["gp_correct_prior_frac_nonmono"] == 0.0,
