@@ -23,7 +23,8 @@ include: "rules/data.smk"
 include: "rules/train.smk"
 include: "rules/robustness.smk"
 include: "rules/scores.smk"
-# ---- paper 002: prediction depth ----
+# ---- paper 002: prediction depth (the HINGE rules first: depth.smk's claims rule reads their tables) ----
+include: "rules/depth_hinge.smk"
 include: "rules/depth.smk"
 # ---- paper 000: learning profiles ----
 include: "rules/profiles.smk"
