@@ -29,9 +29,12 @@ if PF:
     PF_HELDOUT = [e for e in PF["heldout"] if e not in PF_SETS]
     PF_PROFILES = {f"{m}/{e}": f"{PFT}/profiles/{m}/{e}.h5" for m in PF_MODELS for e in PF_SETS}
 
+    # the Neg pool: profiled under the selecting model only, for the Neg example of Fig 7(c)
+    PF_POOL = [PF["pool"]] if PF["pool"] and PF["pool"] not in PF_SETS + PF_HELDOUT else []
+
     wildcard_constraints:
         pf_model="|".join(PF_MODELS),
-        pf_evalset="|".join(PF_SETS + PF_HELDOUT),
+        pf_evalset="|".join(PF_SETS + PF_HELDOUT + PF_POOL),
 
     rule profiles_scores:
         """Profiles (spec §3.2) and the per-example score table (§7.1: nmono of accuracy,
@@ -148,12 +151,14 @@ if PF:
                        for ev in dict.fromkeys([PF["reference"], PF["ladder"][-1]] + ([PF["pool"]] if PF["pool"] else []))}
 
     rule profiles_examples:
-        """The example points of Figs 2, 3, 6 (middle), 13 and 14 with their images and profiles."""
+        """The example points of Figs 2, 3, 6 (middle), 7(c), 8, 9, 13 and 14 with their images
+        and profiles (Fig 7(c): the selecting model's profile of a Neg point on the pool)."""
         input:
             scores=[PF_SCORES[k] for k in PF_EXAMPLE_KEYS],
             profiles=[PF_PROFILES[k] for k in PF_EXAMPLE_KEYS],
             data=list(PF_EXAMPLE_DATA.values()),
             neg=[PFT + "/neg/indices.csv"] if PF["pool"] else [],
+            neg_profiles=[f"{PFT}/profiles/{PF['neg_model']}/{PF['pool']}.h5"] if PF["pool"] else [],
         output:
             examples=PFT + "/examples/examples.csv",
             profiles=PFT + "/examples/example_profiles.csv",
@@ -170,13 +175,16 @@ if PF:
         script:
             "../workflow_scripts/profiles_examples.py"
 
-    PF_FIG_SETTINGS = {k: PF[k] for k in ("models", "reference", "ladder", "superclass", "pool")}
+    PF_FIG_SETTINGS = {k: PF[k] for k in ("models", "reference", "ladder", "superclass", "pool", "neg_model",
+                                          "switch_band")}
     PF_EX = {"examples": PFT + "/examples/examples.csv", "example_profiles": PFT + "/examples/example_profiles.csv"}
     PF_FIGS = {
         "profile_matrix": {"profiles": PF_PROFILES[f"{PF_FIRST}/{PF['reference']}"],
                            "scores": PF_SCORES[f"{PF_FIRST}/{PF['reference']}"]},
         "fig2_zoom": {"acc": PFT + "/global_accuracy.csv", "line": PFT + "/accuracy_line.csv", **PF_EX},
         "fig3_taxonomy": PF_EX,
+        "fig8_gallery": PF_EX,
+        "fig9_global_local": PF_EX,
         "taxonomy_pies": {"fractions": PFT + "/taxonomy_fractions.csv"},
         "fig5_pies": {"fractions": PFT + "/taxonomy_fractions.csv"},
         "fig6_survival": {"survival": PFT + "/nmono_survival.csv", "distance": PFT + "/profile_distance.csv",
@@ -239,6 +247,7 @@ if PF:
                 "../workflow_scripts/profiles_neg.py"
 
         PF_FIGS["fig7_neg"] = {"aol": PFT + "/neg/aol_summary.csv", "curves": PFT + "/neg/aol_curves.csv"}
+        PF_FIGS["fig7c_neg_profile"] = PF_EX
         PF_FIGS["fig13_neg_samples"] = {"examples": PF_EX["examples"]}
 
     for _fig, _tables in PF_FIGS.items():

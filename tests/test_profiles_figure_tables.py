@@ -155,6 +155,83 @@ def test_random_picks_and_images_roundtrip():
         examples.image_rows(imgs, ids, [5])
 
 
+def test_top_distinct_and_neg_pick():
+    key = np.array([0.2, np.nan, 0.5, 0.5, 0.1, np.inf])
+    assert examples.top_distinct(key, 3) == [2, 3, 0]            # NaN/inf out; tie: lower position
+    assert examples.top_distinct(key, 2, exclude=[2]) == [3, 0]
+    assert examples.top_distinct(key, 0) == [] and examples.top_distinct(key, 9) == [2, 3, 0, 4]
+    assert examples.neg_pick([0.3, 0.7, 0.7, 0.1]) == 1
+    with pytest.raises(ValueError):
+        examples.neg_pick([np.nan])
+
+
+def test_gallery_picks_by_hand():
+    s = _scores(["non-monotone", "easy", "non-monotone", "hard", "compatible", "easy"],
+                [0.6, 0.0, 0.3, 0.05, 0.02, 0.01],
+                [[0.5, 0.5, 0.5], [0.1, 0.9, 0.5], [0.5, 0.5, 0.5], [0.9, 0.1, 0.5], [0.5, 0.5, 0.2],
+                 [0.3, 0.9, 0.5]])
+    s["nmono_negent"] = [0.9, 0.8, 0.1, 0.0, 0.4, np.nan]
+    g = examples.gallery_picks(s, 2)
+    # accuracy: rows 0, 2; negative entropy: 0 is shown already -> 1, 4; prototypes: non-monotone
+    # (row 0), easy (row 1) and compatible (row 4) shown already -> hard (row 3)
+    assert g == [("nmono_acc top 1", 0), ("nmono_acc top 2", 2), ("nmono_negent top 1", 1), ("nmono_negent top 2", 4),
+                 ("prototype: hard", 3)]
+    assert [r for _, r in examples.gallery_picks(s, 0)] == [0, 1, 3, 4]   # prototypes only, category order
+    rows = [r for _, r in examples.gallery_picks(s, 10)]
+    assert len(rows) == len(set(rows)) == 6
+
+
+def _switch_profiles():
+    """4 points, G = 7 on [0.2, 0.8], C = 3. Point 0 switches 0 -> 1 (label 1) with masses 0.6
+    and 0.7; point 1 switches 2 -> 0 (label 1: late class wrong) more sharply; point 2 keeps
+    class 1; point 3 keeps class 1 but for class 2 at the middle point, outside both bands."""
+    grid = np.linspace(0.2, 0.8, 7)
+    sm = np.zeros((4, 7, 3))
+    sm[0, :3] = [0.6, 0.3, 0.1]
+    sm[0, 3] = [0.4, 0.4, 0.2]
+    sm[0, 4:] = [0.2, 0.7, 0.1]
+    sm[1, :4] = [0.0, 0.05, 0.95]
+    sm[1, 4:] = [0.95, 0.05, 0.0]
+    sm[2] = [0.1, 0.8, 0.1]
+    sm[3] = [0.1, 0.8, 0.1]
+    sm[3, 3] = [0.0, 0.0, 1.0]
+    return grid, sm, np.array([1, 1, 1, 1])
+
+
+def test_band_masks_and_means():
+    grid, sm, _ = _switch_profiles()
+    lo, hi = examples.band_masks(grid, 1 / 3)
+    np.testing.assert_array_equal(lo, [1, 1, 1, 0, 0, 0, 0])       # p <= 0.4 (3 of 7 points)
+    np.testing.assert_array_equal(hi, [0, 0, 0, 0, 1, 1, 1])       # p >= 0.6
+    lo_m, hi_m = examples.band_means(grid, sm, 1 / 3)
+    np.testing.assert_allclose(lo_m[0], [0.6, 0.3, 0.1]) and np.testing.assert_allclose(hi_m[0], [0.2, 0.7, 0.1])
+    one_lo, _ = examples.band_means(grid, sm[1], 0.5)                # a single profile, half the axis
+    np.testing.assert_allclose(one_lo, [0.0, 0.05, 0.95])
+    lo, hi = examples.band_masks(grid, 0.01)
+    assert lo.sum() == hi.sum() == 1                                  # each end point at least
+    for bad in (0, 0.6):
+        with pytest.raises(ValueError):
+            examples.band_masks(grid, bad)
+
+
+def test_switch_scores_and_pick():
+    grid, sm, labels = _switch_profiles()
+    c_lo, c_hi, score = examples.switch_scores(grid, sm, 1 / 3)
+    np.testing.assert_array_equal(c_lo, [0, 2, 1, 1]) and np.testing.assert_array_equal(c_hi, [1, 0, 1, 1])
+    np.testing.assert_allclose(score, [0.6 * 0.7, 0.95 * 0.95, 0, 0])
+    assert examples.switch_pick(grid, sm, labels, 1 / 3) == 0          # late class = label beats a sharper switch
+    assert examples.switch_pick(grid, sm, np.array([1, 0, 1, 1]), 1 / 3) == 1
+    assert examples.switch_pick(grid, sm, np.array([2, 2, 2, 2]), 1 / 3) == 1   # none right late: best switch
+    # half-axis bands share the middle point: point 0's masses are diluted by its tie there
+    c_lo, c_hi, score = examples.switch_scores(grid, sm, 0.5)
+    assert (c_lo[0], c_hi[0]) == (0, 1) and score[0] == pytest.approx(0.55 * 0.625)
+    assert examples.switch_pick(grid, sm[2:3], labels[:1], 1 / 3) is None        # nothing switches
+    nan = sm.copy()
+    nan[0] = np.nan
+    _, _, score = examples.switch_scores(grid, nan, 1 / 3)
+    assert np.isnan(score[0]) and examples.switch_pick(grid, nan, labels, 1 / 3) == 1
+
+
 # --- theory curves ----------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from pointwise.io import read_csv, read_csv_provenance
+from pointwise.profiles import examples
 from pointwise.profiles.taxonomy import CATEGORIES
 
 from conftest import ROOT
@@ -22,8 +23,9 @@ SETS = ("test", "noise2")
 N = {"test": 80, "noise2": 80, "train": 200}     # synth_pool: 20 test / 50 train images per class, 4 classes
 RUNS = 4
 FIGS = ("profile_matrix", "fig2_zoom", "fig3_taxonomy", "taxonomy_pies", "fig5_pies", "fig6_survival",
-        "fig7_neg", "fig10_survival", "fig11_distance", "fig12_aoc", "fig13_neg_samples",
-        "fig14_test_samples", "theory_skills", "theory_manifold", "theory_bayes")
+        "fig7_neg", "fig7c_neg_profile", "fig8_gallery", "fig9_global_local", "fig10_survival",
+        "fig11_distance", "fig12_aoc", "fig13_neg_samples", "fig14_test_samples", "theory_skills",
+        "theory_manifold", "theory_bayes")
 
 
 @pytest.fixture(scope="module")
@@ -150,6 +152,28 @@ def test_examples_tables(wd):
     assert len(pool) == min(10, len(neg)) and set(pool["id"]) <= neg
     pre = ep[ep["role"] == "pretraining"]
     assert set(pre["model"]) == {"scratch_mlp", "pretrained_mlp"}
+    # Fig 8: the top-3 nmono_acc points of the first model's reference set lead the gallery
+    gal = ex[ex["role"] == "gallery"]
+    assert gal["id"].is_unique and list(gal["id"][:3]) == list(first["nmono_acc"].nlargest(3, keep="first").index)
+    assert gal["pick"].str.startswith("nmono_acc").sum() == 3
+    assert set(ep.loc[ep["role"] == "gallery", "id"]) == set(gal["id"])
+    # Fig 9: the stored profile's band classes are the recorded ones and differ
+    sw = ex[ex["role"] == "switch"]
+    if len(sw):
+        r = sw.iloc[0]
+        prof = ep[ep["role"] == "switch"].sort_values("g")
+        lo, hi = examples.band_means(prof["p"].to_numpy(), prof[["s0", "s1", "s2", "s3"]].to_numpy(), 1 / 3)
+        assert (lo.argmax(), hi.argmax()) == (r["pred_lo"], r["pred_hi"]) and r["pred_lo"] != r["pred_hi"]
+        assert r["switch_score"] == pytest.approx(lo.max() * hi.max(), abs=1e-5)
+    # Fig 7(c): the Neg point of highest selection nmono, profiled on the pool by the selecting model
+    ind = table(wd, "neg/indices.csv")
+    ng = ex[ex["role"] == "neg"].iloc[0]
+    assert ng["evalset"] == "pool" and ng["id"] == ind["source_id"].iloc[int(ind["nmono"].to_numpy().argmax())]
+    npf = ep[ep["role"] == "neg"]
+    assert set(npf["model"]) == {"scratch_mlp"} and len(npf) == 50
+    with h5py.File(wd / T / "profiles/scratch_mlp/pool.h5") as f:
+        row = int(np.flatnonzero(f["ids"][()] == ng["id"])[0])
+        np.testing.assert_allclose(npf.sort_values("g")["s0"], f["softmax"][row, :, 0], atol=1e-6)
 
 
 def test_theory_tables(wd):

@@ -6,4 +6,5 @@ keys = snakemake.params.names
 example_tables(dict(zip(keys, snakemake.input.scores)), dict(zip(keys, snakemake.input.profiles)),
                snakemake.params.data, snakemake.params.settings, snakemake.output.examples,
                snakemake.output.profiles, neg_indices=(snakemake.input.neg[0] if snakemake.input.neg else None),
+               neg_profiles=(snakemake.input.neg_profiles[0] if snakemake.input.neg_profiles else None),
                config=snakemake.config)

@@ -6,7 +6,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from pointwise.profiles.examples import decode_pixels
+from pointwise.profiles.examples import band_masks, band_means, decode_pixels
 from pointwise.profiles.probit import inverse_probit, probit
 from pointwise.profiles.taxonomy import CATEGORIES
 
@@ -103,11 +103,16 @@ def _profile_of(ex_prof: pd.DataFrame, role: str, model: str | None = None, eval
     return ex_prof[m].sort_values("g")
 
 
+def _softmax_cols(prof: pd.DataFrame) -> list[str]:
+    """The softmax columns s0..s{C-1} of an example profile, in class order."""
+    return sorted((c for c in prof.columns if c[:1] == "s" and c[1:].isdigit() and prof[c].notna().any()),
+                  key=lambda c: int(c[1:]))
+
+
 def _softmax_stack(ax, prof: pd.DataFrame, label: int):
     """Stackplot of a softmax profile (one band per class, true class hatched) with the accuracy
     profile on top (black)."""
-    cols = sorted((c for c in prof.columns if c[:1] == "s" and c[1:].isdigit() and prof[c].notna().any()),
-                  key=lambda c: int(c[1:]))
+    cols = _softmax_cols(prof)
     if cols:
         cmap = plt.get_cmap("tab10" if len(cols) <= 10 else "tab20")
         polys = ax.stackplot(prof["p"], prof[cols].to_numpy().T, colors=[cmap(i % cmap.N) for i in range(len(cols))],
@@ -122,6 +127,20 @@ def _image(ax, row, title: str = ""):
     ax.imshow(decode_pixels(row), cmap="gray")
     ax.set_xticks([]), ax.set_yticks([])
     ax.set_title(title, fontsize=7)
+
+
+def _example_pair(ax_i, ax_p, row, prof: pd.DataFrame, title: str, image_title: str | None = None, **title_kw):
+    """A chosen point: its image (``ax_i``) and its softmax stackplot with the accuracy profile
+    (``ax_p``, titled ``title``); the shared drawing of Figs 3, 7(c), 8 and 9."""
+    _image(ax_i, row, row["label_name"] if image_title is None else image_title)
+    _softmax_stack(ax_p, prof, int(row["label"]))
+    ax_p.set_title(title, fontsize=8, **title_kw)
+
+
+def _no_point(fig, text: str):
+    ax = fig.add_subplot(111)
+    ax.axis("off")
+    ax.text(0.5, 0.5, text, ha="center", va="center", transform=ax.transAxes)
 
 
 def _ood(settings: dict) -> str:
@@ -195,9 +214,89 @@ def fig3_taxonomy(examples: pd.DataFrame, ex_prof: pd.DataFrame):
                 ax_p.set_title(f"{ev}: no {cat} point", fontsize=8)
                 continue
             r = r.iloc[0]
-            _image(ax_i, r, f"{r['label_name']}")
-            _softmax_stack(ax_p, _profile_of(ex_prof, "taxonomy", evalset=ev, id_=r["id"]), int(r["label"]))
-            ax_p.set_title(f"{ev}: {cat} (nmono {r['nmono_acc']:.2f})", fontsize=8, color=COLORS[cat])
+            _example_pair(ax_i, ax_p, r, _profile_of(ex_prof, "taxonomy", evalset=ev, id_=r["id"]),
+                          f"{ev}: {cat} (nmono {r['nmono_acc']:.2f})", color=COLORS[cat])
+    fig.tight_layout()
+    return fig
+
+
+def fig7c_neg_profile(examples: pd.DataFrame, ex_prof: pd.DataFrame, settings: dict):
+    """Fig 7(c) analogue: the Neg point of highest selection nmono, its image and its softmax
+    profile under the selecting model on the pool (Fig 7(d), the Neg samples, is
+    ``fig13_neg_samples``)."""
+    r = examples[examples["role"] == "neg"]
+    fig = plt.figure(figsize=(7.5, 3.4))
+    if not len(r):
+        _no_point(fig, "no Neg point")
+        return fig
+    r = r.iloc[0]
+    gs = fig.add_gridspec(1, 2, width_ratios=[0.6, 1.6])
+    ax_p = fig.add_subplot(gs[0, 1])
+    _example_pair(fig.add_subplot(gs[0, 0]), ax_p, r, _profile_of(ex_prof, "neg", id_=r["id"]),
+                  f"Neg point {r['id']} ({settings.get('pool')}), {settings.get('neg_model')}: "
+                  f"selection nmono {r['nmono_acc']:.2f}", image_title=f"{r['label_name']}")
+    ax_p.set_ylabel("mean softmax")
+    ax_p.legend(fontsize=5, ncol=2, loc="upper right")
+    fig.tight_layout()
+    return fig
+
+
+def fig8_gallery(examples: pd.DataFrame, ex_prof: pd.DataFrame, ncol: int = 5):
+    """Fig 8 analogue, softmax profiles with a variety of behaviours: the most non-monotone
+    accuracy and negative-entropy profiles and the category prototypes of the reference set
+    under the first model (``pick`` says which), each as image and softmax stackplot."""
+    g = examples[examples["role"] == "gallery"]
+    fig = plt.figure(figsize=(3.9 * min(max(len(g), 1), ncol), 2.7 * max(int(np.ceil(len(g) / ncol)), 1)))
+    if not len(g):
+        _no_point(fig, "no gallery points")
+        return fig
+    nrow = int(np.ceil(len(g) / ncol))
+    gs = fig.add_gridspec(nrow, 2 * min(len(g), ncol), width_ratios=[0.55, 1.5] * min(len(g), ncol))
+    for k, (_, r) in enumerate(g.iterrows()):
+        i, j = divmod(k, ncol)
+        cat = r["category"] if isinstance(r["category"], str) else None
+        _example_pair(fig.add_subplot(gs[i, 2 * j]), fig.add_subplot(gs[i, 2 * j + 1]), r,
+                      _profile_of(ex_prof, "gallery", id_=r["id"]),
+                      f"{r['pick']}\n{cat or 'no category'}, nmono {r['nmono_acc']:.2f}",
+                      color=COLORS.get(cat, "black"))
+    fig.tight_layout()
+    return fig
+
+
+def fig9_global_local(examples: pd.DataFrame, ex_prof: pd.DataFrame, settings: dict):
+    """Fig 9 analogue, global shape vs local features: the reference point whose low-accuracy
+    models (lowest ``switch_band`` of the accuracy axis, shaded left) predict one class and
+    high-accuracy models (shaded right) another; its image, softmax profile under the first
+    model, and the mean softmax of each class in the two bands."""
+    r = examples[examples["role"] == "switch"]
+    fig = plt.figure(figsize=(13, 3.6))
+    if not len(r):
+        _no_point(fig, "no reference point whose low- and high-accuracy classes differ")
+        return fig
+    r = r.iloc[0]
+    prof = _profile_of(ex_prof, "switch", id_=r["id"])
+    gs = fig.add_gridspec(1, 3, width_ratios=[0.6, 1.6, 1.2])
+    ax_p, ax_b = fig.add_subplot(gs[0, 1]), fig.add_subplot(gs[0, 2])
+    _example_pair(fig.add_subplot(gs[0, 0]), ax_p, r, prof,
+                  f"low-accuracy models: {r['pred_lo_name']} ({r['mass_lo']:.2f}); "
+                  f"high: {r['pred_hi_name']} ({r['mass_hi']:.2f})", image_title=f"id {r['id']}: {r['label_name']}")
+    band = float(settings.get("switch_band", 1 / 3))
+    grid = prof["p"].to_numpy()
+    lo_m, hi_m = band_masks(grid, band)
+    for edge, txt, ha in ((grid[lo_m].max(), "low ", "right"), (grid[hi_m].min(), " high", "left")):
+        ax_p.axvline(edge, color="k", ls="--", lw=1)
+        ax_p.text(edge, 0.97, txt, ha=ha, va="top", fontsize=7, bbox={"fc": "white", "alpha": 0.7, "lw": 0})
+    ax_p.set_ylabel("mean softmax")
+    ax_p.legend(fontsize=5, ncol=2, loc="upper right")
+    cols = _softmax_cols(prof)
+    lo, hi = band_means(grid, prof[cols].to_numpy(), band)
+    x = np.arange(len(cols))
+    ax_b.bar(x - 0.2, lo, 0.4, label=f"lowest {band:.0%} of the accuracy axis")
+    ax_b.bar(x + 0.2, hi, 0.4, label=f"highest {band:.0%}")
+    ax_b.set_xticks(x, [c[1:] for c in cols], fontsize=7)
+    ax_b.set(xlabel="class", ylabel="mean softmax in the band", ylim=(0, 1),
+             title=f"switch score {r['switch_score']:.2f} (true class {int(r['label'])})")
+    ax_b.legend(fontsize=7)
     fig.tight_layout()
     return fig
 
@@ -409,6 +508,9 @@ def draw(figure: str, tables, pdf: str, png: str | None = None, settings: dict |
         "profile_matrix": matrix,
         "fig2_zoom": lambda: fig2_zoom(csv("acc"), csv("line"), csv("examples"), csv("example_profiles"), st),
         "fig3_taxonomy": lambda: fig3_taxonomy(csv("examples"), csv("example_profiles")),
+        "fig7c_neg_profile": lambda: fig7c_neg_profile(csv("examples"), csv("example_profiles"), st),
+        "fig8_gallery": lambda: fig8_gallery(csv("examples"), csv("example_profiles")),
+        "fig9_global_local": lambda: fig9_global_local(csv("examples"), csv("example_profiles"), st),
         "taxonomy_pies": lambda: taxonomy_pies(csv("fractions")),
         "fig5_pies": lambda: fig5_pies(csv("fractions"), st),
         "fig6_survival": lambda: fig6_survival(csv("survival"), csv("distance"), csv("example_profiles"), st),

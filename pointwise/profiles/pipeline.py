@@ -50,6 +50,8 @@ DEFAULTS = {
     "heldout": [],            # eval sets of the models' own training pool: profiles from held-out runs only
     "superclass": [0],        # class labels of the Fig. 2 "superclass" restriction (C14)
     "n_samples": 10,          # random example images of Figs. 13/14
+    "gallery_top": 3,         # Fig. 8 gallery: top-nmono points of the accuracy and of the negative-entropy profile each
+    "switch_band": 1 / 3,     # Fig. 9: fraction of the accuracy axis at each end (low- vs high-accuracy models)
 }
 REQUIRED = ("models", "reference", "ladder")
 METRICS = ("tv", "kl", "cos")
