@@ -138,7 +138,8 @@ def recipe(config: Mapping, experiment: str, arch: str) -> dict:
     r.setdefault("records", "eval_forward")
     r.setdefault("full_batch", False)
     if r.get("init_from"):
-        r["init_from"] = {"arch": arch, "seed": 0, "head": "reinit", "train": "all", **r["init_from"]}
+        run = {"arch": arch, "seed": 0} if "experiment" in r["init_from"] else {"format": "torchvision"}
+        r["init_from"] = {**run, "head": "reinit", "train": "all", **r["init_from"]}
     r["recipe_name"] = exp["archs"][arch]
     r["arch_name"] = arch
     r["arch"] = dict(config["archs"][arch])
@@ -199,7 +200,14 @@ def check(config: Mapping) -> None:
                 raise ConfigError(f"config key '{key}.archs.{arch}': unknown recipe '{rec}' "
                                   f"(known: {sorted(config['recipes'])})")
             init = config["recipes"][rec].get("init_from")
-            if init:
+            if init and "weights" in init:        # a weights file: its format must fit the arch
+                from pointwise.models.import_weights import WeightsImportError, check_arch
+                try:
+                    check_arch(init.get("format", "torchvision"), config["archs"][arch])
+                except WeightsImportError as exc:
+                    raise ConfigError(f"config key 'recipes.{rec}.init_from.weights': arch '{arch}' of "
+                                      f"experiment '{name}': {exc}") from None
+            elif init:
                 src = init["experiment"]
                 if src not in config["experiments"]:
                     raise ConfigError(f"config key 'recipes.{rec}.init_from.experiment': unknown experiment '{src}'")
@@ -247,6 +255,9 @@ def _check_variants(config: Mapping, name: str, r: Mapping, dsets: Mapping) -> N
     if r.get("replay") and not r.get("class_map") and init.get("head", "reinit") == "keep":
         raise ConfigError(f"config key '{key}.replay': without a class_map the target gets a fresh head next "
                           "to the kept source head; set init_from.head: reinit")
+    if r.get("replay") and init.get("weights"):
+        raise ConfigError(f"config key '{key}.replay': replay needs the pretraining run (its data's "
+                          "preprocessing and head); init_from.weights has neither")
     if r.get("replay") and r["replay"]["dataset"] not in dsets:
         raise ConfigError(f"config key '{key}.replay.dataset': unknown dataset '{r['replay']['dataset']}'")
 

@@ -83,7 +83,7 @@ def train_inputs(exp):
         for name, (ds, _split) in pwconfig.eval_sets(config, exp).items():
             files[f"eval_{name}"] = data_file(ds)
         init = pwconfig.recipe(config, exp, wildcards.arch).get("init_from")
-        if init:
+        if init and "experiment" in init:   # (init_from.weights: a file the job reads, see docs/training.md)
             files["init"] = f"{run_dir(init['experiment'], init['arch'], init['seed'])}/model.pt"
         return files
 

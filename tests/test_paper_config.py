@@ -69,7 +69,9 @@ def test_pretrained_sources_exist(cfg):
     for exp, spec in cfg["experiments"].items():
         for arch in spec["archs"]:
             init = recipe(cfg, exp, arch).get("init_from")
-            if init:
+            if init and "weights" in init:       # a published weights file under the data root
+                assert init["weights"].startswith("/path/to/datasets/"), (exp, arch)
+            elif init:
                 assert init["seed"] < pwconfig.n_seeds(cfg, init["experiment"]), (exp, arch)
                 assert init["arch"] in cfg["experiments"][init["experiment"]]["archs"], (exp, arch)
 
@@ -159,6 +161,31 @@ def test_robust_finetuning_pretrained_vs_random_init(cfg):
     assert (pre["epochs"], pre["optimizer"]["lr"], pre["batch_size"]) == (100, 0.001, 64)
     assert (rand["epochs"], rand["optimizer"]["lr"], rand["batch_size"]) == (250, 0.01, 64)
     assert recipe(cfg, "robust_head_cifar10", "resnet18")["init_from"]["train"] == "head"
+
+
+def test_robust_imagenet_pretrained_main_setting(cfg):
+    """Spec 001 §4: torchvision's ImageNet ResNet-18 (local weights) fine-tuned on CIFAR-10, full
+    and head-only, class-mapped head and zero-shot through the CINIC-10 map (shipped file)."""
+    from pointwise.robustness.zeroshot import load_class_map
+    arch = "resnet18_imagenet"
+    assert cfg["archs"][arch] == {"family": "resnet18", "norm": "batch", "stem": "imagenet"}
+    full = recipe(cfg, "robust_imagenet_ft_cifar10", arch)
+    head = recipe(cfg, "robust_imagenet_head_cifar10", arch)
+    zs = recipe(cfg, "robust_imagenet_zeroshot", arch)
+    cm = recipe(cfg, "robust_imagenet_cm_cifar10", arch)
+    for r in (full, head, zs, cm):
+        assert r["init_from"]["format"] == "torchvision" and r["init_from"]["weights"].endswith(".pth")
+    assert (full["epochs"], full["optimizer"]["lr"], full["batch_size"]) == (100, 0.001, 64)
+    assert full["init_from"]["train"] == "all" and head["init_from"]["train"] == "head"
+    assert zs["steps"] == 0 and zs["init_from"]["head"] == "keep"
+    assert cm["init_from"]["head"] == "keep" and cm["class_map"] == cfg["papers"]["robustness"]["zeroshot"][
+        "imnet_resnet18"]["class_map"]
+    assert len(load_class_map(str(ROOT / cm["class_map"]))) == 10
+    rb = cfg["papers"]["robustness"]
+    assert "imnet_full_resnet18" in rb["main"]["full"] and "imnet_head_resnet18" in rb["main"]["head"]
+    for name in ("robust_imagenet_ft_cifar10", "robust_imagenet_head_cifar10", "robust_imagenet_zeroshot"):
+        sets = pwconfig.eval_sets(cfg, name)
+        assert sets["test"] == ("cifar10", "test") and sets["cifar10_1"] == ("cifar10_1", "test")
 
 
 def test_robust_testbed_is_from_scratch_and_sees_cifar10_1(cfg):

@@ -15,6 +15,8 @@ Every model is a :class:`~pointwise.models.base.ProbedModel` whose classifier is
 
 Initialisation is PyTorch's default except where ``init: openlth`` is set (resnet_cifar, vgg:
 kaiming-normal convs/linears, BN weight ~ U(0,1); paper 003's OpenLTH protocol, spec 003 §4-5).
+Published weights in another library's format (torchvision's ImageNet ResNet-18: ``resnet18``
+with ``stem: imagenet``) load through :mod:`pointwise.models.import_weights`.
 """
 from __future__ import annotations
 
@@ -35,7 +37,7 @@ __all__ = ["FAMILIES", "ProbedModel", "build_model", "count_parameters", "head_p
 FAMILIES: dict[str, dict] = {
     "mlp": {"depth": 7, "width": 2048, "probe_every_op": False, "init": "pytorch"},
     "resnet_cifar": {"depth": 20, "width": 16, "init": "pytorch"},
-    "resnet18": {"norm": "batch", "width": 1.0, "probe_every_conv": False},
+    "resnet18": {"norm": "batch", "width": 1.0, "probe_every_conv": False, "stem": "cifar"},
     "vgg": {"depth": 16, "width": 64, "batch_norm": True, "head": "avgpool", "plan": None,
             "init": "pytorch"},
     "densenet121": {"growth": 32},

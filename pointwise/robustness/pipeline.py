@@ -58,7 +58,7 @@ from .selection import converged_checkpoint, max_er_checkpoint
 from .trajectory import binned_statistics, pool_runs, summarize_runs
 from .triplets import triplet_cone
 from .unique_correct import testbed_example_table, unique_correct, unique_correct_examples
-from .zeroshot import AGGREGATIONS, class_mapped_scores
+from .zeroshot import AGGREGATIONS, class_mapped_scores, load_class_map
 
 log = logging.getLogger("pointwise.robustness")
 
@@ -405,8 +405,9 @@ def zeroshot_tables(logits: Mapping[str, str], specs: Mapping[str, Mapping], set
                 labels[role] = (g["labels"][()].astype(np.int64), g["ids"][()])
                 scores[role] = g["logits"][-1].astype(np.float64)
         chosen = {}
+        class_map = load_class_map(spec["class_map"])
         for agg in AGGREGATIONS:
-            pred = {r: class_mapped_scores(z, spec["class_map"], agg).argmax(-1) for r, z in scores.items()}
+            pred = {r: class_mapped_scores(z, class_map, agg).argmax(-1) for r, z in scores.items()}
             acc = {r: float((pred[r] == labels[r][0]).mean()) for r in pred}
             row = {"model": f"zeroshot:{name}", "experiment": spec["experiment"], "arch": spec["arch"],
                    "agg": agg, "acc_id": acc["id"]}

@@ -7,16 +7,45 @@ For class-mapped fine-tuning (C.12) the target logit is the max *logit* over M(c
 
 A class map is given as a sequence (or dict keyed 0..C−1) of pretraining-class index lists, one
 per target class, or as an int array over pretraining classes holding the target class (−1 for
-unmapped classes).
+unmapped classes). In the config (``papers.robustness.zeroshot.*.class_map``, the recipe key
+``class_map``) it is an inline list of lists or the path of a JSON file holding one
+(:func:`load_class_map`), e.g. ``pointwise/robustness/class_maps/cinic10_imagenet1k.json``: the
+CINIC-10 map from ImageNet-1k indices to the CIFAR-10 classes (docs/papers/robustness.md).
 """
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Mapping
 
 import numpy as np
 from scipy.special import softmax
 
 AGGREGATIONS = ("max", "mean", "sum")
+
+
+def load_class_map(value) -> list[list[int]]:
+    """A config class map as a list of pretraining-class index lists, one per target class:
+    ``value`` itself (a list of lists) or, given a string, the JSON file at that path (relative
+    paths: to the working directory, i.e. the workflow's root) holding such a list. ValueError
+    / FileNotFoundError name the file and what is wrong with it."""
+    if isinstance(value, (str, Path)):
+        path = Path(value)
+        if not path.is_file():
+            raise FileNotFoundError(f"class map file '{value}' does not exist (a JSON list of one list of "
+                                    "pretraining-class indices per target class)")
+        try:
+            value = json.loads(path.read_text())
+        except ValueError as exc:
+            raise ValueError(f"class map file '{value}' is not valid JSON: {exc}") from exc
+        where = f"class map file '{path}'"
+    else:
+        where = "class map"
+    if not isinstance(value, (list, tuple)) or len(value) < 2 or not all(
+            isinstance(g, (list, tuple)) and g and all(isinstance(i, int) and not isinstance(i, bool)
+                                                       and i >= 0 for i in g) for g in value):
+        raise ValueError(f"{where}: expected a list of >= 2 non-empty lists of class indices >= 0")
+    return [list(map(int, g)) for g in value]
 
 
 def normalize_class_map(class_map, n_pretrain: int | None = None) -> list[np.ndarray]:

@@ -32,7 +32,8 @@ from pointwise.data.store import read_dataset
 from pointwise.designs import read_design, stable_seed
 from pointwise.io import atomic_path, set_h5_attrs
 from pointwise.logs import log_to
-from pointwise.models import build_model, head_parameter_names
+from pointwise.models import build_model, head_parameter_names, import_weights
+from pointwise.models.import_weights import convert_state_dict
 from pointwise.provenance import config_hash, provenance
 from pointwise.train import augment
 from pointwise.train.ensemble import Ensemble
@@ -148,23 +149,34 @@ def _build_members(recipe, in_shape, num_classes, run_seeds, init_checkpoints):
     """The members' networks and the names of the parameters loaded from the pretrained checkpoint.
 
     A class-mapped recipe keeps the source head (its classes are the output); a replay recipe
-    with a fresh target head gets a :class:`DualHead` whose source half is the checkpoint's head."""
+    with a fresh target head gets a :class:`DualHead` whose source half is the checkpoint's head.
+    ``init_checkpoints`` are workflow checkpoints (model.pt) or, with ``init_from.weights``, the
+    weights file (:func:`_load_source`)."""
     layout = head_layout(recipe)
-    models, loaded = [], set()
+    models, loaded, sources = [], set(), {}
     for m, seed in enumerate(run_seeds):
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(stable_seed("init", seed))
-            src = torch.load(init_checkpoints[m], map_location="cpu", weights_only=False) if init_checkpoints else None
+            src = None
+            if init_checkpoints:
+                path = str(init_checkpoints[m])
+                if path not in sources:
+                    sources[path] = _load_source(recipe, path)
+                src = sources[path]
             n_out = int(src["num_classes"]) if layout == "mapped" else num_classes
             model = build_model(recipe["arch"], in_shape, n_out)
             if src is not None:
                 keep_head = recipe["init_from"].get("head", "reinit") == "keep"
                 head = set() if keep_head else set(head_parameter_names(model))
-                body = {k: v for k, v in src["state_dict"].items() if k not in head}
+                state = src["state_dict"] if "format" not in src else convert_state_dict(
+                    src["state_dict"], model, src["format"], f"weights '{init_checkpoints[m]}'",
+                    skip_head=not keep_head)
+                body = {k: v for k, v in state.items() if k not in head}
                 missing, unexpected = model.load_state_dict(body, strict=False)
-                if unexpected or set(missing) - head:
+                missing = {k for k in missing if not k.endswith("num_batches_tracked")} - head
+                if unexpected or missing:
                     raise ValueError(f"checkpoint {init_checkpoints[m]} does not fit arch "
-                                     f"{recipe['arch_name']}: missing {sorted(set(missing) - head)}, "
+                                     f"{recipe['arch_name']}: missing {sorted(missing)}, "
                                      f"unexpected {sorted(unexpected)}")
                 loaded = {n for n, _ in model.named_parameters() if n in body}
                 if layout == "separate":
@@ -177,13 +189,28 @@ def _build_members(recipe, in_shape, num_classes, run_seeds, init_checkpoints):
     return models, loaded
 
 
-def _source_preprocess(checkpoint: str) -> tuple[Preprocess, int]:
+def _load_source(recipe: dict, path: str) -> dict:
+    """The pretrained source of ``init_from``: a workflow checkpoint (model.pt: ``state_dict`` in
+    our names, ``num_classes``, ``preprocess``) or, with ``init_from.weights``, a published
+    weights file (``state_dict`` in its format's names, converted per member by
+    :func:`~pointwise.models.import_weights.convert_state_dict`; ``format``; ``num_classes`` of
+    its classifier; no preprocessing)."""
+    init = recipe.get("init_from") or {}
+    if init.get("weights"):
+        fmt = init.get("format", "torchvision")
+        raw = import_weights.read_weights(path, fmt)
+        return {"state_dict": raw, "format": fmt, "num_classes": import_weights.num_classes(raw, fmt)}
+    return torch.load(path, map_location="cpu", weights_only=False)
+
+
+def _source_preprocess(recipe: dict, checkpoint: str) -> tuple[Preprocess | None, int]:
     """The pretraining run's preprocessing (replayed source images are normalised as it saw
-    them) and its number of classes."""
-    src = torch.load(checkpoint, map_location="cpu", weights_only=False)
-    p = src["preprocess"]
-    return Preprocess(np.asarray(p["mean"], np.float32), np.asarray(p["std"], np.float32),
-                      tuple(p["pad"])), int(src["num_classes"])
+    them; None for a weights file) and its number of classes."""
+    src = _load_source(recipe, checkpoint)
+    p = src.get("preprocess")
+    pre = None if p is None else Preprocess(np.asarray(p["mean"], np.float32), np.asarray(p["std"], np.float32),
+                                            tuple(p["pad"]))
+    return pre, int(src["num_classes"])
 
 
 SOURCE_SET = "source"
@@ -239,6 +266,11 @@ def train_block(data: str, design: str, eval_data: dict[str, str], outputs: dict
     """
     log_to(log_path)
     t_start = time.time()
+    init = recipe.get("init_from") or {}
+    if init.get("weights"):                 # published weights: every member starts from the file
+        if not Path(init["weights"]).is_file():
+            import_weights.read_weights(init["weights"], init.get("format", "torchvision"))  # the clear error
+        init_checkpoints = [init["weights"]] * len(members)
     device = pick_device(recipe.get("device", "auto"))
     if device.type == "cpu":
         torch.set_num_threads(int(recipe.get("threads", 2)))
@@ -291,8 +323,23 @@ def train_block(data: str, design: str, eval_data: dict[str, str], outputs: dict
     if layout != "plain" and not init_checkpoints:
         raise ValueError(f"recipe {recipe.get('recipe_name')}: replay and class_map start from a pretrained "
                          "checkpoint (init_from)")
-    pre_src, n_source = _source_preprocess(init_checkpoints[0]) if layout != "plain" else (None, None)
+    keep_head = bool(init) and init.get("head", "reinit") == "keep"
+    pre_src, n_source = _source_preprocess(recipe, init_checkpoints[0]) \
+        if layout != "plain" or (keep_head and init_checkpoints) else (None, None)
+    if rep and pre_src is None:
+        raise ValueError(f"recipe {recipe.get('recipe_name')}: replay needs the pretraining run's preprocessing; "
+                         "init_from.weights has none")
+    # the network's outputs: C, or a kept head's source classes when it stays unmapped (zero-shot
+    # evaluation of the pretrained head: logits over its classes, read through a class map later)
+    n_out = n_source if layout == "plain" and keep_head and n_source is not None else C
+    if n_out != C and T > 0:
+        raise ValueError(f"recipe {recipe.get('recipe_name')}: the kept pretrained head has {n_out} classes, "
+                         f"the data {C}; give a class_map (class-mapped fine-tuning) or steps: 0 (evaluate "
+                         "the pretrained head, e.g. for zero-shot)")
     if layout == "mapped":
+        if isinstance(recipe["class_map"], str):        # a JSON file (lazy import: pandas/scipy)
+            from pointwise.robustness.zeroshot import load_class_map
+            recipe = {**recipe, "class_map": load_class_map(recipe["class_map"])}
         if len(recipe["class_map"]) != C:
             raise ValueError(f"class_map has {len(recipe['class_map'])} target classes, the data {C}")
         omap = OutputMap("mapped", C, class_map_index(recipe["class_map"], n_source))
@@ -309,7 +356,7 @@ def train_block(data: str, design: str, eval_data: dict[str, str], outputs: dict
                              f"the training data {tuple(ds.shape)}")
         eval_sets[name] = {"images": imgs, "rows": rows, "ids": eds.ids[rows], "labels": eds.labels[rows],
                            "dataset": ds_name, "split": split,
-                           "logits": np.zeros((E, len(evals), len(rows), C), dtype=np.float16)}
+                           "logits": np.zeros((E, len(evals), len(rows), n_out), dtype=np.float16)}
 
     replay = None
     if rep:
@@ -338,7 +385,7 @@ def train_block(data: str, design: str, eval_data: dict[str, str], outputs: dict
                 "logits": np.zeros((E, len(evals), len(erows), n_source), dtype=np.float16),
                 "pre": pre_src, "output": "source"}
 
-    models, loaded = _build_members(recipe, in_shape, C, run_seeds, init_checkpoints)
+    models, loaded = _build_members(recipe, in_shape, n_out, run_seeds, init_checkpoints)
     head = set(head_parameter_names(models[0]))
     ens = Ensemble(models, device, recipe.get("ensemble_mode", "auto"))
     shared_backbone = head_only and init_checkpoints and len(set(map(str, init_checkpoints))) == 1
@@ -465,7 +512,7 @@ def train_block(data: str, design: str, eval_data: dict[str, str], outputs: dict
     eval_epochs = evals / spe if clock is None else clock.epoch_at(evals)
     for m in range(E):
         prov = {**prov_base, "seed": run_seeds[m], "seed_index": int(members[m])}
-        _write_checkpoint(outputs["ckpt"][m], ens.member_state_dict(m), recipe, in_shape, C, pre, prov, T,
+        _write_checkpoint(outputs["ckpt"][m], ens.member_state_dict(m), recipe, in_shape, n_out, pre, prov, T,
                           layout, n_source)
         _write_logits(outputs["logits"][m], eval_sets, m, evals, eval_epochs, ds.ids[member_rows[m]], prov)
         _write_stats(outputs["stats"][m], rec, m, ds, member_rows[m], records_mode, prov)
