@@ -47,7 +47,13 @@ if DP:
     # block of probe_block runs (rules generated below: a job's start-up costs more CPU than the
     # probes of a small default-scale run).
     DP_BLOCK = int(DP["probe_block"])
-    DP_EXPS = list(dict.fromkeys(e for e, _ in DP_MODELS))
+    DP_MD = DP["mlp_depth"]        # Fig A.9: MLPs probed after every operation (or None)
+    DP_LR = DP["lr_probes"]        # Fig E.48: k-NN vs logistic-regression probes of one run (or None)
+    DP_EXPS = list(dict.fromkeys([e for e, _ in DP_MODELS] + ([DP_MD["experiment"]] if DP_MD else [])))
+
+    def dp_input_margin(exp, arch):
+        """Input-margin splits of a probed run: none for runs probed only for Fig A.9."""
+        return DP["input_margin"] if (exp, arch) in DP_MODELS else []
     DP_PER_SEED = "|".join(re.escape(e) for e in DP_EXPS) if DP_BLOCK == 1 else "(?!)"
 
     def dp_blocks(exp):
@@ -70,7 +76,7 @@ if DP:
             seeds=lambda wc: [int(wc.seed)],
             k=DP["k"],
             tie=DP["tie"],
-            input_margin=DP["input_margin"],
+            input_margin=lambda wc: dp_input_margin(wc.experiment, wc.arch),
         threads: config.get("threads", 2)
         resources:
             gpu=lambda wc: train_gpus(wc.experiment),
@@ -100,7 +106,7 @@ if DP:
                     seeds=_seeds,
                     k=DP["k"],
                     tie=DP["tie"],
-                    input_margin=DP["input_margin"],
+                    input_margin=lambda wc, e=_exp: dp_input_margin(e, wc.arch),
                 threads: config.get("threads", 2)
                 resources:
                     gpu=lambda wc, e=_exp: train_gpus(e),
@@ -330,6 +336,106 @@ if DP:
             BENCH + "/depth/figures/{experiment}/{figure}.tsv"
         script:
             "../workflow_scripts/depth_figure.py"
+
+    if DP_MD:
+
+        rule depth_mlp_depth:
+            """Fig A.9 table: k-NN probe accuracy after each operation (dense and ReLU) of the
+            papers.depth.mlp_depth MLPs, on the subsets of Fig 5 right, mean and sd over runs."""
+            input:
+                [f"{DP_PROBES}/{DP_MD['experiment']}/{a}/seed{s}/knn.h5" for a in DP_MD["archs"]
+                 for s in DP_MD["seeds"]],
+            output:
+                f"{DPT}/{DP_MD['experiment']}/mlp_depth.csv",
+            params:
+                files={a: [f"{DP_PROBES}/{DP_MD['experiment']}/{a}/seed{s}/knn.h5" for s in DP_MD["seeds"]]
+                       for a in DP_MD["archs"]},
+            resources:
+                mem_mb=2000,
+                runtime=10,
+            log:
+                f"{LOGS}/depth/mlp_depth/{DP_MD['experiment']}.log",
+            benchmark:
+                f"{BENCH}/depth/mlp_depth/{DP_MD['experiment']}.tsv"
+            script:
+                "../workflow_scripts/depth_op_curves.py"
+
+        rule depth_figA9:
+            """Fig A.9 (choosing the MLP depth): k-NN accuracy after each operation, one panel per MLP."""
+            input:
+                mlp_depth=DPT + "/{experiment}/mlp_depth.csv",
+            output:
+                pdf=report(DPF + "/{experiment}/{figure}.pdf", category=DP_CATEGORY,
+                           subcategory="{experiment}", caption="../report/captions/depth.rst"),
+                png=DPF + "/{experiment}/{figure}.png",
+            wildcard_constraints:
+                experiment=re.escape(DP_MD["experiment"]),
+                figure="figA9_mlp_depth",
+            params:
+                bins=DP["bins"],
+            resources:
+                mem_mb=2000,
+                runtime=10,
+            log:
+                LOGS + "/depth/figures/{experiment}/{figure}.log",
+            benchmark:
+                BENCH + "/depth/figures/{experiment}/{figure}.tsv"
+            script:
+                "../workflow_scripts/depth_figure.py"
+
+        PAPER_TARGETS += [f"{DPF}/{DP_MD['experiment']}/figA9_mlp_depth.{x}" for x in ("pdf", "png")]
+
+    if DP_LR:
+
+        rule depth_lr_probes:
+            """Fig E.48 table: k-NN and logistic-regression probe accuracy at every probe point of
+            the papers.depth.lr_probes run, on its training split (all of it, and 50/50 halves)."""
+            input:
+                ckpt=f"{run_dir(DP_LR['experiment'], DP_LR['arch'], int(DP_LR['seed']))}/model.pt",
+                data=data_file(config["experiments"][DP_LR["experiment"]]["dataset"]),
+                design=f"{DESIGNS}/{DP_LR['experiment']}.h5",
+            output:
+                f"{DPT}/{DP_LR['experiment']}/{DP_LR['arch']}/lr_probes.csv",
+            params:
+                settings=DP,
+            threads: config.get("threads", 2)
+            resources:
+                gpu=train_gpus(DP_LR["experiment"]),
+                mem_mb=lambda wc, attempt: DP["probe_mem_mb"] * attempt,
+                runtime=lambda wc, attempt: DP["probe_runtime_minutes"] * attempt,
+            log:
+                f"{LOGS}/depth/lr_probes/{DP_LR['experiment']}/{DP_LR['arch']}.log",
+            benchmark:
+                f"{BENCH}/depth/lr_probes/{DP_LR['experiment']}/{DP_LR['arch']}.tsv"
+            script:
+                "../workflow_scripts/depth_lr_probes.py"
+
+        rule depth_figE48:
+            """Fig E.48: k-NN against logistic-regression probes by layer of one model."""
+            input:
+                lr_probes=DPT + "/{experiment}/{arch}/lr_probes.csv",
+            output:
+                pdf=report(DPF + "/{experiment}/{arch}/{figure}.pdf", category=DP_CATEGORY,
+                           subcategory="{experiment} / {arch}", caption="../report/captions/depth.rst"),
+                png=DPF + "/{experiment}/{arch}/{figure}.png",
+            wildcard_constraints:
+                experiment=re.escape(DP_LR["experiment"]),
+                arch=re.escape(DP_LR["arch"]),
+                figure="figE48_lr_probes",
+            params:
+                bins=DP["bins"],
+            resources:
+                mem_mb=2000,
+                runtime=10,
+            log:
+                LOGS + "/depth/figures/{experiment}/{arch}/{figure}.log",
+            benchmark:
+                BENCH + "/depth/figures/{experiment}/{arch}/{figure}.tsv"
+            script:
+                "../workflow_scripts/depth_figure.py"
+
+        PAPER_TARGETS += [f"{DPF}/{DP_LR['experiment']}/{DP_LR['arch']}/figE48_lr_probes.{x}"
+                          for x in ("pdf", "png")]
 
     rule depth_claims:
         """claims/depth.csv: the spec 002 §6.2 claims measured on the tables."""

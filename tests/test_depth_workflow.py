@@ -1,4 +1,5 @@
 """Paper 002 (prediction depth) in the test-scale DAG: probes, tables, figures, claims."""
+import json
 import shutil
 
 import h5py
@@ -14,6 +15,7 @@ pytestmark = pytest.mark.workflow
 
 FIGS = ("fig1_right", "fig3", "fig4_left", "fig6_margins", "fig6_middle", "fig7", "fig8")
 EXP_FIGS = ("fig2", "fig4_middle", "fig4_right", "fig5_left", "figC21")
+A9_E48 = ("noisy_ops/figA9_mlp_depth", "split/cnn/figE48_lr_probes")       # papers.depth.mlp_depth, lr_probes
 
 
 @pytest.fixture(scope="module")
@@ -27,6 +29,7 @@ def depth_run(tmp_path_factory):
                     "results/test/figures/depth/noisy/mlp/fig5_right.pdf",
                     "results/test/figures/depth/noisy/mlp/fig5_middle.pdf",
                     "results/test/figures/depth/split/mlp/figA10_k_sensitivity.pdf",
+                    *[f"results/test/figures/depth/{f}.{x}" for f in A9_E48 for x in ("pdf", "png")],
                     "--configfile", "test.yaml", cwd=wd)
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
     return wd
@@ -129,6 +132,41 @@ def test_figures_tables_and_claims(depth_run):
             "C7"} <= set(claims["claim"])
     assert set(claims["result"]) <= {"PASS", "FAIL", "NO DATA"}
     assert read_csv_provenance(res / "claims" / "depth.csv")["config_hash"]
+
+
+def test_mlp_depth_and_lr_probe_tables(depth_run):
+    """Fig A.9: k-NN accuracy after every operation of the two test MLPs (depth 2 and 3, built
+    with probe_every_op); Fig E.48: k-NN and LR probes at every probe point of split/cnn run 0."""
+    res = depth_run / "results" / "test"
+    with h5py.File(res / "probes" / "noisy_ops" / "mlp_ops3" / "seed0" / "knn.h5") as f:
+        names = list(json.loads(f.attrs["probe_names"]))
+        assert list(json.loads(f.attrs["input_margin_splits"])) == []      # not a PD model: no margins
+    assert names == ["input", "fc1", "relu1", "fc2", "relu2", "fc3", "relu3", "softmax"]
+    md = read_csv(res / "tables" / "depth" / "noisy_ops" / "mlp_depth.csv")
+    assert md.groupby("arch")["depth"].first().to_dict() == {"mlp_ops2": 2, "mlp_ops3": 3}
+    assert md.groupby("arch")["op"].max().to_dict() == {"mlp_ops2": 5, "mlp_ops3": 7}
+    assert set(md["kind"]) == {"input", "dense", "relu", "softmax"}
+    assert (md.loc[md["n_queries"] > 0, "n_runs"] == 1).all()    # one run each; design full: no held-out
+    assert {"train_clean", "train_flipped", "test"} <= set(md.loc[md["n_queries"] > 0, "subset"])
+    assert md["knn_accuracy"].dropna().between(0, 1).all()
+    # the input probe does not depend on the network: equal for both archs
+    inp = md[md["op"] == 0].pivot_table(index=["subset", "against"], columns="arch", values="knn_accuracy")
+    np.testing.assert_allclose(inp["mlp_ops2"], inp["mlp_ops3"])
+    lr = read_csv(res / "tables" / "depth" / "split" / "cnn" / "lr_probes.csv")
+    with h5py.File(res / "probes" / "split" / "cnn" / "seed0" / "knn.h5") as f:
+        cnn_names = list(json.loads(f.attrs["probe_names"]))
+        split = f["query_split"][()]
+        train_acc = (f["knn_pred"][()][:, split == 0] == f["labels"][()][split == 0]).mean(1)
+    assert lr.drop_duplicates("probe_index")["probe"].tolist() == cnn_names
+    assert set(lr["method"]) == {"knn_train", "lr_train", "knn_half", "lr_half"}
+    assert lr["accuracy"].between(0, 1).all()
+    kt = lr[lr["method"] == "knn_train"].sort_values("probe_index")
+    np.testing.assert_allclose(kt["accuracy"], train_acc)       # the same leave-self-out k-NN as knn.h5
+    half = lr[lr["method"].str.endswith("_half")]
+    assert (half["n_fit"] + half["n_eval"] == kt["n_eval"].iloc[0]).all()
+    for f in A9_E48:
+        for ext in ("pdf", "png"):
+            assert (res / "figures" / "depth" / f"{f}.{ext}").stat().st_size > 1000
 
 
 def test_one_figure_regenerates_alone(depth_run):

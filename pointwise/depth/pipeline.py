@@ -14,6 +14,8 @@ line); the arithmetic lives in the concept modules of :mod:`pointwise.depth`.
   point of the runs).
 - :func:`write_k_sensitivity`: A.4 (k-NN accuracy by layer and PD ranking for several k, derived
   from one probe at the largest k).
+- :func:`write_op_curves`: Fig A.9 (k-NN accuracy after each operation of the ``mlp_depth`` MLPs).
+- :func:`write_lr_probes`: Fig E.48 (k-NN against logistic-regression probes of one run).
 - :func:`write_correlations`: Fig 2 (split-half diagonal and cross-architecture Spearman).
 - :func:`write_accuracy_table`: Table 2 (network accuracy per split, mean and sd over runs).
 - :func:`write_depth_claims`: claims/depth.csv (spec §6.2).
@@ -26,6 +28,7 @@ import h5py
 import numpy as np
 import pandas as pd
 
+from pointwise.config import n_seeds
 from pointwise.io import read_csv, write_csv
 from pointwise.probes.knn import vote_fraction
 from pointwise.provenance import provenance
@@ -38,7 +41,9 @@ from .correlation import spearman, split_half_spearman
 from .improvement import improvement
 from .iteration_learned import iteration_learned, rescale_iteration_learned
 from .k_sensitivity import k_sensitivity
+from .lr_probes import lr_vs_knn
 from .margins import output_margin
+from .op_curves import op_curves
 
 log = logging.getLogger("pointwise.depth")
 
@@ -55,12 +60,16 @@ DEFAULTS = {
     "noise": None,           # {experiment, arch}: the 40%-label-noise runs (Fig 5 middle/right)
     "input_margin": ["test"],  # query splits whose linearised input margin is computed (Fig 6 middle)
     "k_sensitivity": None,   # {seeds, ks, claim_ks}: the A.4 ablation on the first probed model
+    "mlp_depth": None,       # {experiment, archs, seeds}: MLPs probed after every operation (Fig A.9)
+    "lr_probes": None,       # {experiment, arch, seed, l2, max_iter, max_rows}: Fig E.48
     "probe_block": 1,        # runs per probe job and per run-table job
     "probe_runtime_minutes": 10,
     "probe_mem_mb": 4000,
 }
 
 K_SENSITIVITY = {"seeds": 2, "ks": [5, 10, 30, 100], "claim_ks": [10, 100]}
+MLP_DEPTH = {"seeds": None}                                  # None: every run of the experiment
+LR_PROBES = {"seed": 0, "l2": 1e-4, "max_iter": 100, "max_rows": None}
 
 LOO_COLUMNS = ["depth", "count", "mass", "cstar", "cstar_sd", "entropy", "entropy_sd",
                "cstar_between_sd", "entropy_between_sd"]
@@ -82,6 +91,23 @@ def settings(config: dict) -> dict | None:
         ks["ks"] = sorted(set(ks["ks"]) | {out["k"]})            # the reference k is always derived
         ks["claim_ks"] = [k for k in ks["claim_ks"] if k in ks["ks"]]
         out["k_sensitivity"] = ks
+    if out["mlp_depth"]:
+        md = {**MLP_DEPTH, **out["mlp_depth"]}
+        exp = md["experiment"]
+        if exp not in config["experiments"]:
+            raise ValueError(f"papers.depth.mlp_depth: unknown experiment {exp!r}")
+        bad = [a for a in md["archs"] if a not in config["experiments"][exp]["archs"]]
+        if bad:
+            raise ValueError(f"papers.depth.mlp_depth: {exp} has no archs {bad}")
+        n = n_seeds(config, exp)
+        md["seeds"] = list(range(min(int(md["seeds"] or n), n)))
+        out["mlp_depth"] = md
+    if out["lr_probes"]:
+        lr = {**LR_PROBES, **out["lr_probes"]}
+        if lr["experiment"] not in config["experiments"] or \
+                lr["arch"] not in config["experiments"][lr["experiment"]]["archs"]:
+            raise ValueError(f"papers.depth.lr_probes: no arch {lr['arch']!r} in experiment {lr['experiment']!r}")
+        out["lr_probes"] = lr
     return out
 
 
@@ -329,6 +355,24 @@ def write_k_sensitivity(knn_paths, outputs: dict, st: dict, config=None) -> None
     prov = _prov(config, knn_paths)
     write_csv(acc, outputs["k_sensitivity_accuracy"], prov)
     write_csv(rank, outputs["k_sensitivity_ranking"], prov)
+
+
+def write_op_curves(knn_by_arch: dict, out, config=None) -> pd.DataFrame:
+    """Fig A.9 table (:func:`pointwise.depth.op_curves.op_curves`) from {arch: [knn.h5 paths]}."""
+    df = op_curves({a: [_read_knn(p) for p in paths] for a, paths in knn_by_arch.items()})
+    write_csv(df, out, _prov(config, [p for ps in knn_by_arch.values() for p in ps]))
+    return df
+
+
+def write_lr_probes(checkpoint, data, design, out, st: dict, config=None, device="auto",
+                    threads=None) -> pd.DataFrame:
+    """Fig E.48 table (:func:`pointwise.depth.lr_probes.lr_vs_knn`) of the ``lr_probes`` run."""
+    lr = st["lr_probes"]
+    df = lr_vs_knn(checkpoint, data, design, int(lr["seed"]), k=st["k"], tie=st["tie"], l2=float(lr["l2"]),
+                   max_iter=int(lr["max_iter"]), max_rows=lr["max_rows"], split_seed=st["split_seed"],
+                   device=device, threads=threads)
+    write_csv(df, out, _prov(config, [checkpoint, data, design]))
+    return df
 
 
 def correlations(runs_by_arch: dict, st: dict) -> pd.DataFrame:

@@ -114,6 +114,54 @@ def fig5_right(inference_curve: pd.DataFrame, title: str = ""):
     return fig
 
 
+def figA9_mlp_depth(curves: pd.DataFrame, title: str = ""):
+    """Choosing the MLP depth (A.9): k-NN probe accuracy after each operation (dense: circles,
+    ReLU: crosses) of each MLP (one panel per depth) on the subsets of Fig 5 right."""
+    archs = curves.drop_duplicates("arch").sort_values("depth")[["arch", "depth"]].to_numpy()
+    fig, axes = plt.subplots(1, len(archs), figsize=(4.5 * len(archs), 3.5), sharey=True, squeeze=False)
+    for ax, (arch, depth) in zip(axes[0], archs):
+        c = curves[curves["arch"] == arch]
+        for i, (sub, against, lab) in enumerate(NOISE_CURVES):
+            s = c[(c["subset"] == sub) & (c["against"] == against)].sort_values("op")
+            if not len(s) or not s["n_queries"].iloc[0] > 0:
+                continue
+            ax.plot(s["op"], s["knn_accuracy"], "-", color=f"C{i}", label=lab)
+            for kind, marker in (("dense", "o"), ("relu", "x"), ("input", "s"), ("softmax", "D")):
+                m = s[s["kind"] == kind]
+                ax.scatter(m["op"], m["knn_accuracy"], marker=marker, s=18, color=f"C{i}")
+        ax.set_xlabel("operation index (o dense, x ReLU)")
+        ax.set_title(f"{arch}: depth {depth}")
+    axes[0][0].set_ylabel("k-NN accuracy")
+    axes[0][0].legend(fontsize=8)
+    fig.suptitle(title)
+    return fig
+
+
+#: (method, legend, style) of the Fig E.48 curves
+LR_CURVES = (("knn_train", "k-NN, training set (leave self out)", "-o"),
+             ("lr_train", "LR, fitted and evaluated on the training set", "-s"),
+             ("knn_half", "k-NN, support 50%, other 50%", "--o"),
+             ("lr_half", "LR, fitted on 50%, other 50%", "--s"))
+
+
+def figE48_lr_probes(table: pd.DataFrame, title: str = ""):
+    """k-NN probes against logistic-regression probes by layer of one model (E.48)."""
+    fig, ax = plt.subplots(figsize=(5.5, 3.5))
+    for method, lab, style in LR_CURVES:
+        s = table[table["method"] == method].sort_values("probe_index")
+        if len(s):
+            ax.plot(s["probe_index"], s["accuracy"], style, label=lab)
+    probes = table.drop_duplicates("probe_index").sort_values("probe_index")
+    ax.set_xticks(probes["probe_index"])
+    ax.set_xticklabels(probes["probe"], rotation=45, ha="right", fontsize=7)
+    ax.set_xlabel("probe")
+    ax.set_ylabel("probe accuracy")
+    ax.set_title(title)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
 def _margin_hist(per_example: pd.DataFrame, col: str, ylabel: str, bins: int, title: str):
     fig, ax = plt.subplots(figsize=(4.5, 3.5))
     m = per_example[col].where(per_example[col] > 0) if col in per_example else pd.Series(dtype=float)
@@ -255,6 +303,10 @@ def draw(figure: str, inputs: dict, pdf: str, png: str, bins: int = 20, title: s
         fig = fig5_right(t["inference_curve"], title)
     elif figure == "fig5_middle":
         fig = fig5_middle(t["learning_curve"], title)
+    elif figure == "figA9_mlp_depth":
+        fig = figA9_mlp_depth(t["mlp_depth"], title)
+    elif figure == "figE48_lr_probes":
+        fig = figE48_lr_probes(t["lr_probes"], title)
     elif figure == "figA10_k_sensitivity":
         fig = figA10_k_sensitivity(t["k_sensitivity_accuracy"], t["k_sensitivity_ranking"], title)
     elif figure == "fig6_margins":
