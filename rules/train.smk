@@ -37,7 +37,7 @@ for _exp in config["experiments"]:
             recipe=lambda wc, exp=_exp: pwconfig.recipe(config, exp, wc.arch),
             members=lambda wc, exp=_exp: block_members(exp, wc.block),
             state_dir=lambda wc, exp=_exp: f"{RUNS}/{exp}/{wc.arch}/block{wc.block}/.state",
-        threads: config.get("threads", 2)
+        threads: config.get("threads", 1)
         resources:
             gpu=lambda wc, exp=_exp: train_gpus(exp),
             gpu_model=lambda wc, exp=_exp: train_gpu_model(exp),
