@@ -15,7 +15,7 @@ from conftest import ROOT
 pytestmark = pytest.mark.workflow
 
 
-def snakemake(*args, cwd, timeout=900):
+def snakemake(*args, cwd, timeout=1800):
     cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"),
            "--directory", str(cwd), "--cores", "2", *args]
     out = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)
