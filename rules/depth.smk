@@ -15,6 +15,10 @@ if DP:
     DP_PROBES = f"{RESULTS}/probes"
     DP_CATEGORY = "Paper 002 — prediction depth"
     DP_MODELS = pwdepth.models(config, DP)
+    DP_FULL_MODELS = pwdepth.full_models(config, DP)    # (FULL experiment, arch): papers.depth.full
+    DP_FULL_EXPS = list(dict.fromkeys(e for e, _ in DP_FULL_MODELS))
+    DP_FULL_FIGS = ["fig6_margins", "fig6_middle", "figC28_margins"]
+    DP_FULL_EXP_FIGS = ["fig4_middle", "figC21"]
     DP_MODEL_FIGS = ["fig1_right", "fig3", "fig4_left", "fig6_margins", "fig6_middle", "fig7", "fig8"]
     DP_AGG = ["per_example", "by_depth", "groups", "group_layer_curves", "improvement", "inference_curve",
               "loo_by_depth"]
@@ -39,6 +43,7 @@ if DP:
         names = {"fig1_right": ["by_depth"], "fig3": ["per_example"], "fig4_left": ["per_example"],
                  "fig6_margins": ["per_example"], "fig6_middle": ["per_example"],
                  "fig7": ["per_example", "groups"], "fig8": ["group_layer_curves"],
+                 "figC28_margins": ["per_example"],
                  "fig5_right": ["inference_curve"], "fig5_middle": ["learning_curve"],
                  "figA10_k_sensitivity": DP_KS_TABLES}[wildcards.figure]
         return {n: f"{base}/{n}.csv" for n in names}
@@ -49,11 +54,12 @@ if DP:
     DP_BLOCK = int(DP["probe_block"])
     DP_MD = DP["mlp_depth"]        # Fig A.9: MLPs probed after every operation (or None)
     DP_LR = DP["lr_probes"]        # Fig E.48: k-NN vs logistic-regression probes of one run (or None)
-    DP_EXPS = list(dict.fromkeys([e for e, _ in DP_MODELS] + ([DP_MD["experiment"]] if DP_MD else [])))
+    DP_EXPS = list(dict.fromkeys([e for e, _ in DP_MODELS] + DP_FULL_EXPS
+                                 + ([DP_MD["experiment"]] if DP_MD else [])))
 
     def dp_input_margin(exp, arch):
-        """Input-margin splits of a probed run: none for runs probed only for Fig A.9."""
-        return DP["input_margin"] if (exp, arch) in DP_MODELS else []
+        """Input-margin splits of a probed run (FULL runs where configured, else SPLIT runs)."""
+        return pwdepth.input_margin_splits(config, DP, exp, arch)
     DP_PER_SEED = "|".join(re.escape(e) for e in DP_EXPS) if DP_BLOCK == 1 else "(?!)"
 
     def dp_blocks(exp):
@@ -238,6 +244,8 @@ if DP:
             knn=lambda wc: dp_knn_files(wc.experiment, wc.arch),
         output:
             **{n: f"{DPT}/{{experiment}}/{{arch}}/{n}.csv" for n in DP_AGG},
+        wildcard_constraints:       # not a FULL experiment (depth_full_aggregate)
+            experiment="".join(f"(?!{re.escape(e)}/)" for e in DP_FULL_EXPS) + "[^/]+",
         params:
             settings=DP,
         resources:
@@ -249,6 +257,26 @@ if DP:
             BENCH + "/depth/aggregate/{experiment}/{arch}.tsv"
         script:
             "../workflow_scripts/depth_aggregate.py"
+
+    rule depth_full_aggregate:
+        """The tables of a FULL model (papers.depth.full): per-example mPD, C*, entropy and margins
+        over its training and test occurrences, quantities by depth, and PD in one run against the
+        other runs' predictions (Fig 4 middle, C.19, C.21)."""
+        input:
+            runs=lambda wc: dp_run_tables(wc.experiment, wc.arch),
+        output:
+            **{n: f"{DPT}/{{experiment}}/{{arch}}/{n}.csv" for n in pwdepth.FULL_TABLES},
+        wildcard_constraints:
+            experiment="|".join(re.escape(e) for e in DP_FULL_EXPS) or "(?!)",
+        resources:
+            mem_mb=4000,
+            runtime=10,
+        log:
+            LOGS + "/depth/aggregate/{experiment}/{arch}.log",
+        benchmark:
+            BENCH + "/depth/aggregate/{experiment}/{arch}.tsv"
+        script:
+            "../workflow_scripts/depth_full_aggregate.py"
 
     rule depth_correlation:
         """Fig 2 table: split-half Spearman of mPD per arch and Spearman between archs."""
@@ -271,13 +299,14 @@ if DP:
             "../workflow_scripts/depth_correlation.py"
 
     rule depth_accuracy_table:
-        """Table 2: the network's final accuracy per model and split (mean, sd over runs)."""
+        """Table 2: the network's final accuracy per model (SPLIT and FULL) and split (mean, sd
+        over runs)."""
         input:
-            [f for e, a in DP_MODELS for f in dp_run_tables(e, a)],
+            [f for e, a in DP_MODELS + DP_FULL_MODELS for f in dp_run_tables(e, a)],
         output:
             DPT + "/table2_accuracy.csv",
         params:
-            runs={f"{e}/{a}": dp_run_tables(e, a) for e, a in DP_MODELS},
+            runs={f"{e}/{a}": dp_run_tables(e, a) for e, a in DP_MODELS + DP_FULL_MODELS},
         resources:
             mem_mb=2000,
             runtime=10,
@@ -297,7 +326,7 @@ if DP:
                        subcategory="{experiment} / {arch}", caption="../report/captions/depth.rst"),
             png=DPF + "/{experiment}/{arch}/{figure}.png",
         wildcard_constraints:
-            figure="|".join(DP_MODEL_FIGS + ["fig5_right", "fig5_middle", "figA10_k_sensitivity"]),
+            figure="|".join(DP_MODEL_FIGS + ["figC28_margins", "fig5_right", "fig5_middle", "figA10_k_sensitivity"]),
         params:
             bins=DP["bins"],
         resources:
@@ -441,13 +470,16 @@ if DP:
         """claims/depth.csv: the spec 002 §6.2 claims measured on the tables."""
         input:
             lambda wc: ([f"{DPT}/{e}/{a}/{n}.csv" for e, a in DP_MODELS for n in DP_AGG]
+                        + [f"{DPT}/{e}/{a}/{n}.csv" for e, a in DP_FULL_MODELS for n in pwdepth.FULL_TABLES]
                         + [f"{DPT}/{DP['experiments'][0]}/correlation.csv"]
                         + [f"{DPT}/{k}.csv" for k in DP_CLAIM_KS]
                         + list(DPH_CLAIM_TABLES.values())),       # HINGE (rules/depth_hinge.smk)
         output:
             CLAIMS + "/depth.csv",
         params:
-            names=[f"{e}/{a}/{n}" for e, a in DP_MODELS for n in DP_AGG] + ["correlation"] + DP_CLAIM_KS
+            names=[f"{e}/{a}/{n}" for e, a in DP_MODELS for n in DP_AGG]
+                  + [f"{e}/{a}/{n}" for e, a in DP_FULL_MODELS for n in pwdepth.FULL_TABLES]
+                  + ["correlation"] + DP_CLAIM_KS
                   + list(DPH_CLAIM_TABLES),
             settings=DP,
         resources:
@@ -461,9 +493,15 @@ if DP:
             "../workflow_scripts/depth_claims.py"
 
     PAPER_TARGETS += [CLAIMS + "/depth.csv", DPT + "/table2_accuracy.csv"]
+    # Fig 4 middle, C.21 and Fig 6 left/middle come from the FULL ensemble where one is configured
+    # (the SPLIT runs' test split stands in otherwise, and can still be built by naming it)
     PAPER_TARGETS += [f"{DPF}/{e}/{a}/{f}.{x}" for e, a in DP_MODELS for f in DP_MODEL_FIGS
-                      for x in ("pdf", "png")]
+                      if not (f in DP_FULL_FIGS and pwdepth.full_of(config, DP, e, a)) for x in ("pdf", "png")]
     PAPER_TARGETS += [f"{DPF}/{e}/{f}.{x}" for e in DP["experiments"] for f in DP_EXP_FIGS
+                      if not (f in DP_FULL_EXP_FIGS and e in DP["full"]) for x in ("pdf", "png")]
+    PAPER_TARGETS += [f"{DPF}/{e}/{a}/{f}.{x}" for e, a in DP_FULL_MODELS for f in DP_FULL_FIGS
+                      for x in ("pdf", "png")]
+    PAPER_TARGETS += [f"{DPF}/{e}/{f}.{x}" for e in DP_FULL_EXPS for f in DP_FULL_EXP_FIGS
                       for x in ("pdf", "png")]
     if DP["noise"]:
         PAPER_TARGETS += [f"{DPF}/{DP['noise']['experiment']}/{DP['noise']['arch']}/{f}.{x}"

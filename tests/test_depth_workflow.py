@@ -16,6 +16,8 @@ pytestmark = pytest.mark.workflow
 FIGS = ("fig1_right", "fig3", "fig4_left", "fig6_margins", "fig6_middle", "fig7", "fig8")
 EXP_FIGS = ("fig2", "fig4_middle", "fig4_right", "fig5_left", "figC21")
 A9_E48 = ("noisy_ops/figA9_mlp_depth", "split/cnn/figE48_lr_probes")       # papers.depth.mlp_depth, lr_probes
+FULL_FIGS = ("split_full/mlp/fig6_margins", "split_full/mlp/fig6_middle", "split_full/mlp/figC28_margins",
+             "split_full/fig4_middle", "split_full/figC21")                  # papers.depth.full
 
 
 @pytest.fixture(scope="module")
@@ -30,6 +32,7 @@ def depth_run(tmp_path_factory):
                     "results/test/figures/depth/noisy/mlp/fig5_middle.pdf",
                     "results/test/figures/depth/split/mlp/figA10_k_sensitivity.pdf",
                     *[f"results/test/figures/depth/{f}.{x}" for f in A9_E48 for x in ("pdf", "png")],
+                    *[f"results/test/figures/depth/{f}.pdf" for f in FULL_FIGS],
                     "--configfile", "test.yaml", cwd=wd)
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
     return wd
@@ -49,12 +52,31 @@ def test_probes_and_run_tables(depth_run):
         assert d.between(0, L1 - 1).all() and (d == d.round()).all()
         assert (t["pd_defined"] == t["pd"].notna()).all()
         assert (t["iter_learned"] >= 0).all() and (t["output_margin"] >= 0).all()
-        test = t["split"] == 2                 # input margin of the test queries only (papers.depth.input_margin)
-        assert (t.loc[test, "input_margin"] > 0).all() and t.loc[~test, "input_margin"].isna().all()
+        assert t["input_margin"].isna().all()      # computed on this model's FULL runs (papers.depth.full)
         resc = t["iter_learned_resc"]      # all NaN when the q95 of IL is 0 (tiny nets, 2 epochs)
         assert resc.isna().all() or (resc.dropna() >= 0).all()
         assert [f"knn_pred_{l}" for l in range(L1)] == [c for c in t.columns if c.startswith("knn_pred_")]
         assert read_csv_provenance(res / "tables" / "depth" / "split" / "mlp" / "runs" / f"seed{seed}.csv")["code_version"]
+
+
+def test_full_runs_probes_and_tables(depth_run):
+    """split_full: the mlp's 3 FULL runs (papers.depth.full) carry the input margins of their
+    training and test queries (papers.depth.input_margin) and feed Fig 4 middle, C.21 and Fig 6."""
+    res = depth_run / "results" / "test"
+    base = res / "tables" / "depth" / "split_full" / "mlp"
+    for seed in range(3):
+        with h5py.File(res / "probes" / "split_full" / "mlp" / f"seed{seed}" / "knn.h5") as f:
+            assert list(json.loads(f.attrs["input_margin_splits"])) == ["train", "test"]
+        t = read_csv(base / "runs" / f"seed{seed}.csv")
+        assert set(t["split"]) == {0, 2} and (t["input_margin"] > 0).all()
+    ex = read_csv(base / "per_example.csv")
+    pool, test = ex["n_train"] > 0, ex["n_val"] > 0
+    assert (ex.loc[pool, "n_train"] == 3).all() and (ex.loc[test, "n_val"] == 3).all() and not (pool & test).any()
+    assert (ex.loc[pool, "input_margin_train"] > 0).all() and (ex.loc[test, "input_margin_val"] > 0).all()
+    assert ex.loc[test, "cstar"].between(0, 1).all() and ex.loc[pool, "cstar"].isna().all()
+    loo = read_csv(base / "loo_by_depth.csv")
+    assert loo["mass"].sum() == pytest.approx(1.0) and (loo["n_runs"] == 3).all()
+    assert not (base / "groups.csv").exists()          # the corner groups need held-out occurrences
 
 
 def test_aggregates(depth_run):
@@ -78,8 +100,11 @@ def test_aggregates(depth_run):
     loo = read_csv(base / "loo_by_depth.csv")          # Fig 4 middle / C.21 on the shared test split
     assert loo["mass"].sum() == pytest.approx(1.0) and (loo["n_runs"] == 4).all()
     assert loo["cstar"].dropna().between(0, 1).all() and (loo["entropy"].dropna() >= 0).all()
-    test_ex = ex["n_train"] == 0
-    assert (ex.loc[test_ex, "input_margin_val"] > 0).all() and ex.loc[~test_ex, "input_margin_val"].isna().all()
+    assert ex["input_margin_val"].isna().all() and ex["input_margin_train"].isna().all()    # FULL runs have them
+    cnn = read_csv(base.parent / "cnn" / "per_example.csv")   # no FULL cnn: its SPLIT runs stand in
+    test_ex = cnn["n_train"] == 0
+    assert (cnn.loc[test_ex, "input_margin_val"] > 0).all() and (cnn.loc[~test_ex, "input_margin_train"] > 0).all()
+    assert cnn.loc[~test_ex, "input_margin_val"].isna().all()        # held-out queries: not in input_margin
 
 
 def test_k_sensitivity_tables(depth_run):
@@ -120,17 +145,22 @@ def test_figures_tables_and_claims(depth_run):
         for f in FIGS:
             for ext in ("pdf", "png"):
                 assert (res / "figures" / "depth" / "split" / a / f"{f}.{ext}").stat().st_size > 1000
-    for f in [f"split/{f}" for f in EXP_FIGS] + ["noisy/mlp/fig5_middle", "split/mlp/figA10_k_sensitivity"]:
+    for f in [f"split/{f}" for f in EXP_FIGS] + ["noisy/mlp/fig5_middle", "split/mlp/figA10_k_sensitivity"] \
+            + list(FULL_FIGS):
         for ext in ("pdf", "png"):
             assert (res / "figures" / "depth" / f"{f}.{ext}").stat().st_size > 1000
     corr = read_csv(res / "tables" / "depth" / "split" / "correlation.csv")
     assert len(corr) == 2 * 3 and corr["rho"].dropna().between(-1, 1).all()
     acc = read_csv(res / "tables" / "depth" / "table2_accuracy.csv")
     assert set(acc["split"]) == {"train", "held_out", "test"} and acc["accuracy_mean"].between(0, 1).all()
+    full = acc[acc["experiment"] == "split_full"]
+    assert set(full["split"]) == {"train", "test"} and (full["n_runs"] == 3).all()
     claims = read_csv(res / "claims" / "depth.csv")
     assert {"C1", "C2", "C3_cstar", "C3_entropy", "C4a", "C8", "C8_input", "C10", "C12", "C13", "C6",
             "C7"} <= set(claims["claim"])
     assert set(claims["result"]) <= {"PASS", "FAIL", "NO DATA"}
+    st = claims.set_index("claim")["statistic"]
+    assert all("split_full/mlp, FULL runs" in st[c] for c in ("C3_cstar", "C3_entropy", "C8", "C8_input"))
     assert read_csv_provenance(res / "claims" / "depth.csv")["config_hash"]
 
 
@@ -201,3 +231,18 @@ def test_probe_jobs_per_run_or_per_block(tmp_path):
     assert counts[3]["depth_probes_split_block0"] == counts[3]["depth_probes_split_block1"] == 1
     assert counts[3]["depth_run_tables_split_block0"] == 1 and "depth_probes" not in counts[3]
     assert counts[1]["depth_probes_kmax"] == counts[3]["depth_probes_kmax"] == 1
+
+
+def test_paper_scale_plan_probes_split_and_full_runs():
+    """configs/paper.yaml: every run of the 12 SPLIT ensembles (250), the 12 FULL ensembles (25)
+    and the 5 NOISE40 VGG16 runs is probed, one job each; the 12 FULL models get their tables and
+    C.28-C.31 figures."""
+    import re
+
+    out = snakemake("-n", "results/paper/claims/depth.csv",
+                    "results/paper/figures/depth/depth_full_cifar10/vgg16_nobn/figC28_margins.pdf",
+                    "--configfile", str(ROOT / "configs" / "paper.yaml"), cwd=ROOT, timeout=600)
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
+    jobs = dict(re.findall(r"^(\w+)\s+(\d+)$", out.stdout + out.stderr, flags=re.M))
+    assert int(jobs["depth_probes"]) == 12 * 250 + 12 * 25 + 5
+    assert int(jobs["depth_full_aggregate"]) == 12

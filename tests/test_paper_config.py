@@ -214,6 +214,20 @@ def test_depth_split_and_full_run_counts(cfg, ds):
     assert split["archs"] == full["archs"]
 
 
+def test_depth_full_ensembles_are_probed(cfg):
+    """Every SPLIT ensemble has its FULL ensemble probed (papers.depth.full); the FULL runs carry
+    the input margins of both splits (C.28-C.31), the SPLIT runs none."""
+    from pointwise.depth.pipeline import full_models, input_margin_splits, settings
+
+    st = settings(cfg)
+    assert st["full"] == {f"depth_split_{ds}": f"depth_full_{ds}" for ds in DEPTH_DATASETS}
+    fm = full_models(cfg, st)
+    assert len(fm) == len(DEPTH_DATASETS) * len(DEPTH_ARCHS)
+    assert all(input_margin_splits(cfg, st, e, a) == ["train", "test"] for e, a in fm)
+    assert all(input_margin_splits(cfg, st, f"depth_split_{ds}", a) == []
+               for ds in DEPTH_DATASETS for a in DEPTH_ARCHS)
+
+
 def test_depth_archs(cfg):
     from pointwise.models import build_model
 

@@ -1,5 +1,6 @@
 """Consistency of prediction depth across seeds and architectures (paper 002 §2.2, Fig 2, C.1;
-spec §3.10): Spearman rank correlations of per-example mean PD.
+spec §3.10): Spearman rank correlations of per-example mean PD; and the Pearson correlation of
+mean PD with the log of a margin (§3.3, Fig 6, C.28-C.31).
 
 - off-diagonal cells: Spearman(mPD of arch A, mPD of arch B) over examples with both defined;
 - diagonal cells, split-half (default): the runs are split into two disjoint halves, mPD is
@@ -19,6 +20,19 @@ def spearman(a, b) -> tuple[float, int]:
     if ok.sum() < 3 or np.ptp(a[ok]) == 0 or np.ptp(b[ok]) == 0:
         return float("nan"), int(ok.sum())
     return float(stats.spearmanr(a[ok], b[ok]).statistic), int(ok.sum())
+
+
+def log_pearson(x, margin) -> tuple[float, int]:
+    """(Pearson(x, log margin), n) over the entries where both are finite and the margin > 0: the
+    paper's "correlation between the prediction depth and the logarithm of the margin" (§3.3,
+    Fig 6; the log's base does not change it)."""
+    x = np.asarray(x, np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        lm = np.log(np.asarray(margin, np.float64).clip(min=0))
+    ok = np.isfinite(lm) & np.isfinite(x)
+    if ok.sum() < 3 or np.ptp(x[ok]) == 0 or np.ptp(lm[ok]) == 0:
+        return float("nan"), int(ok.sum())
+    return float(stats.pearsonr(x[ok], lm[ok]).statistic), int(ok.sum())
 
 
 def _masked_mean(pd_runs, mask):

@@ -10,6 +10,8 @@ line); the arithmetic lives in the concept modules of :mod:`pointwise.depth`.
   the k-NN votes in :func:`write_aggregates`).
 - :func:`write_aggregates`: per_example.csv, by_depth.csv, groups.csv, group_layer_curves.csv,
   improvement.csv, inference_curve.csv, loo_by_depth.csv of one (experiment, arch).
+- :func:`write_full_aggregates`: per_example.csv, by_depth.csv, loo_by_depth.csv of a FULL model
+  (``papers.depth.full``: runs on the whole training set; Fig 4 middle, C.21, Fig 6, C.28-C.31).
 - :func:`write_learning_curve`: Fig 5 middle (network accuracy on the noise subsets at every eval
   point of the runs).
 - :func:`write_k_sensitivity`: A.4 (k-NN accuracy by layer and PD ranking for several k, derived
@@ -37,7 +39,7 @@ from .aggregate import HELD_OUT, TEST, TRAIN, VAL_CODES, per_example, run_table,
 from .by_depth import loo_by_depth, mean_by_depth
 from .consistency import consensus_class, vote_counts_runs
 from .corners import GROUPS, corner_distances, corner_groups
-from .correlation import spearman, split_half_spearman
+from .correlation import log_pearson, spearman, split_half_spearman
 from .improvement import improvement
 from .iteration_learned import iteration_learned, rescale_iteration_learned
 from .k_sensitivity import k_sensitivity
@@ -58,6 +60,7 @@ DEFAULTS = {
     "bins": 20,              # 2-D histogram bins of the figures
     "split_seed": 0,         # random halves of the runs (split-half Spearman, improvement)
     "noise": None,           # {experiment, arch}: the 40%-label-noise runs (Fig 5 middle/right)
+    "full": {},              # SPLIT experiment -> its FULL experiment (Fig 4 middle, Fig 6, C.28-C.31)
     "input_margin": ["test"],  # query splits whose linearised input margin is computed (Fig 6 middle)
     "k_sensitivity": None,   # {seeds, ks, claim_ks}: the A.4 ablation on the first probed model
     "mlp_depth": None,       # {experiment, archs, seeds}: MLPs probed after every operation (Fig A.9)
@@ -86,6 +89,17 @@ def settings(config: dict) -> dict | None:
     for exp in out["experiments"]:
         if exp not in config["experiments"]:
             raise ValueError(f"papers.depth.experiments: unknown experiment {exp!r}")
+    out["full"] = dict(out["full"] or {})
+    for exp, full in out["full"].items():
+        if exp not in out["experiments"]:
+            raise ValueError(f"papers.depth.full: {exp!r} is not one of papers.depth.experiments")
+        if full not in config["experiments"]:
+            raise ValueError(f"papers.depth.full: unknown experiment {full!r} (FULL runs of {exp!r})")
+        if full in out["experiments"]:
+            raise ValueError(f"papers.depth.full: {full!r} is a SPLIT experiment of papers.depth.experiments")
+        ds = (config["experiments"][exp]["dataset"], config["experiments"][full]["dataset"])
+        if ds[0] != ds[1]:
+            raise ValueError(f"papers.depth.full: {exp!r} is on {ds[0]!r} but its FULL runs {full!r} on {ds[1]!r}")
     if out["k_sensitivity"]:
         ks = {**K_SENSITIVITY, **out["k_sensitivity"]}
         ks["ks"] = sorted(set(ks["ks"]) | {out["k"]})            # the reference k is always derived
@@ -128,11 +142,36 @@ def archs_of(config: dict, st: dict, experiment: str) -> list[str]:
 
 
 def models(config: dict, st: dict) -> list[tuple[str, str]]:
-    """(experiment, arch) of every probed model: the experiments' archs, then the noise model."""
+    """(experiment, arch) of every probed SPLIT model: the experiments' archs, then the noise model."""
     out = [(e, a) for e in st["experiments"] for a in archs_of(config, st, e)]
     if st["noise"]:
         out.append((st["noise"]["experiment"], st["noise"]["arch"]))
     return out
+
+
+def full_models(config: dict, st: dict) -> list[tuple[str, str]]:
+    """(FULL experiment, arch) of every probed FULL model: the archs of each ``full`` experiment,
+    filtered by ``papers.depth.archs``, in the order of ``experiments``."""
+    return [(st["full"][e], a) for e in st["experiments"] if e in st["full"]
+            for a in archs_of(config, st, st["full"][e])]
+
+
+def full_of(config: dict, st: dict, experiment: str, arch: str) -> tuple[str, str] | None:
+    """The FULL model (FULL experiment, arch) of a SPLIT model, or None when it has none."""
+    f = (st["full"].get(experiment), arch)
+    return f if f in full_models(config, st) else None
+
+
+def input_margin_splits(config: dict, st: dict, experiment: str, arch: str) -> list[str]:
+    """The query splits whose input margin the probes of a run of (experiment, arch) compute: the
+    ``input_margin`` splits for FULL models and for SPLIT models without a FULL model; none for
+    SPLIT models with one (their FULL runs carry the margins) and for runs probed only for other
+    figures (Fig A.9)."""
+    if (experiment, arch) in full_models(config, st):
+        return list(st["input_margin"])
+    if (experiment, arch) not in models(config, st) or full_of(config, st, experiment, arch):
+        return []
+    return list(st["input_margin"])
 
 
 def _prov(config, inputs):
@@ -240,22 +279,7 @@ def aggregates(run_csvs, knn_paths, st: dict) -> dict:
     ex = pd.concat([ex, dist], axis=1)
     groups = corner_groups(ex["mpd_val"], ex["mpd_train"], L, n=st["groups_n"], ids=m["ids"],
                            corners=st["corners"])
-    # quantities against integer depth, per split of the occurrences
-    frames = []
-    for name, codes in SPLITS.items():
-        mask = np.isin(m["split"], codes)
-        if not mask.any():
-            continue
-        acc = mean_by_depth(m["pd"], m["correct"], mask, L, name="accuracy")
-        il = mean_by_depth(m["pd"], m["extra"]["iter_learned_resc"], mask, L, name="il_resc")
-        om = mean_by_depth(m["pd"], m["extra"]["output_margin"], mask, L, name="output_margin")
-        im = mean_by_depth(m["pd"], m["extra"].get("input_margin", np.nan), mask, L, name="input_margin")
-        n_occ = int(mask.sum())
-        und = int((mask & np.isnan(m["pd"])).sum())
-        frames.append(acc.join(il[["il_resc", "il_resc_sd"]]).join(om[["output_margin", "output_margin_sd"]])
-                      .join(im[["input_margin", "input_margin_sd"]])
-                      .assign(split=name, n_occurrences=n_occ, n_undefined=und))
-    by_depth = pd.concat(frames, ignore_index=True)
+    by_depth = _by_depth_table(m)
     # Fig 8: k-NN confidence and accuracy by layer per corner group, for GT and consensus class
     val = np.isin(m["split"], VAL_CODES)
     cons = ex["consensus"].to_numpy().astype(np.int64)
@@ -289,14 +313,65 @@ def aggregates(run_csvs, knn_paths, st: dict) -> dict:
                     np.full(L + 1, np.nan)
             inf.append(pd.DataFrame({"subset": sub, "against": against, "layer": np.arange(L + 1),
                                      "knn_accuracy": acc, "n_pairs": n}))
-    # Fig 4 middle / C.21: PD in one run against C* and entropy of the other runs, test occurrences
-    test = m["split"] == TEST
-    loo = loo_by_depth(np.where(test, m["pd"], np.nan), m["net"], m["label"], C, mask=test, L=L) \
-        if test.any() else pd.DataFrame(columns=LOO_COLUMNS)
-    loo["n_runs"] = int(test.any(1).sum())
     return {"per_example": ex, "by_depth": by_depth, "groups": groups,
             "group_layer_curves": group_curves, "improvement": impr,
-            "inference_curve": pd.concat(inf, ignore_index=True), "loo_by_depth": loo}
+            "inference_curve": pd.concat(inf, ignore_index=True), "loo_by_depth": _loo_table(m, C)}
+
+
+def _by_depth_table(m: dict) -> pd.DataFrame:
+    """Accuracy, IL_resc, output and input margin against integer PD, per split of the occurrences
+    (``by_depth.csv``), with the occurrence and undefined-PD counts of each split."""
+    L, frames = m["L"], []
+    for name, codes in SPLITS.items():
+        mask = np.isin(m["split"], codes)
+        if not mask.any():
+            continue
+        acc = mean_by_depth(m["pd"], m["correct"], mask, L, name="accuracy")
+        il = mean_by_depth(m["pd"], m["extra"]["iter_learned_resc"], mask, L, name="il_resc")
+        om = mean_by_depth(m["pd"], m["extra"]["output_margin"], mask, L, name="output_margin")
+        im = mean_by_depth(m["pd"], m["extra"].get("input_margin", np.nan), mask, L, name="input_margin")
+        n_occ = int(mask.sum())
+        und = int((mask & np.isnan(m["pd"])).sum())
+        frames.append(acc.join(il[["il_resc", "il_resc_sd"]]).join(om[["output_margin", "output_margin_sd"]])
+                      .join(im[["input_margin", "input_margin_sd"]])
+                      .assign(split=name, n_occurrences=n_occ, n_undefined=und))
+    return pd.concat(frames, ignore_index=True)
+
+
+def _loo_table(m: dict, C: int) -> pd.DataFrame:
+    """Fig 4 middle / C.21 (``loo_by_depth.csv``): PD of a test example in one run against C* and
+    the entropy of the other runs' predictions, over the test occurrences."""
+    test = m["split"] == TEST
+    loo = loo_by_depth(np.where(test, m["pd"], np.nan), m["net"], m["label"], C, mask=test, L=m["L"]) \
+        if test.any() else pd.DataFrame(columns=LOO_COLUMNS)
+    loo["n_runs"] = int(test.any(1).sum())
+    return loo
+
+
+#: the tables of a FULL model (:func:`full_aggregates`)
+FULL_TABLES = ("per_example", "by_depth", "loo_by_depth")
+
+
+def full_aggregates(run_csvs) -> dict:
+    """The tables of a FULL model (runs on the whole training set, spec §2): ``per_example``
+    (mPD, C*, entropy and mean margins over the training occurrences and the test occurrences,
+    the ``_val`` columns), ``by_depth`` and ``loo_by_depth`` (PD in one run against the other runs'
+    predictions, spec §3.5). The corner groups, Fig 8 and the improvement experiment need
+    held-out occurrences and stay with the SPLIT model."""
+    m = _matrices([read_csv(p) for p in run_csvs])
+    if (m["split"] == HELD_OUT).any():
+        raise ValueError("FULL runs hold no pool examples out; these run tables do (a SPLIT design?)")
+    C = int(max(m["label"].max(), m["net"].max())) + 1
+    ex = per_example(m["pd"], m["split"], m["ids"], m["label"], m["net"], C, extra=m["extra"])
+    return {"per_example": ex, "by_depth": _by_depth_table(m), "loo_by_depth": _loo_table(m, C)}
+
+
+def write_full_aggregates(run_csvs, outputs: dict, config=None) -> None:
+    """Write every table of :func:`full_aggregates` to ``outputs[name]``."""
+    tabs = full_aggregates(run_csvs)
+    prov = _prov(config, run_csvs)
+    for name, path in outputs.items():
+        write_csv(tabs[name], path, prov)
 
 
 def write_aggregates(run_csvs, knn_paths, outputs: dict, st: dict, config=None) -> None:
@@ -450,19 +525,6 @@ def undefined_fraction(by_depth: pd.DataFrame) -> float:
     return float(b["n_undefined"].sum() / b["n_occurrences"].sum())
 
 
-def _log_pearson(x, margin) -> tuple[float, int]:
-    """(Pearson(x, log margin), n) over the examples where both are finite and the margin > 0."""
-    from scipy import stats as _st
-
-    x = np.asarray(x, np.float64)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        lm = np.log(np.asarray(margin, np.float64).clip(min=0))
-    ok = np.isfinite(lm) & np.isfinite(x)
-    if ok.sum() < 3 or np.ptp(x[ok]) == 0 or np.ptp(lm[ok]) == 0:
-        return float("nan"), int(ok.sum())
-    return float(_st.pearsonr(x[ok], lm[ok]).statistic), int(ok.sum())
-
-
 def _by_depth_rho(bd: pd.DataFrame, col: str, split: str = "val", min_mass: float = 0.01) -> float:
     """Spearman(d, col(d)) over the depths with mass >= min_mass; rounded to 12 decimals, since over
     a few depths rho takes exact values such as 0.8 that floating point lands just beside."""
@@ -470,10 +532,41 @@ def _by_depth_rho(bd: pd.DataFrame, col: str, split: str = "val", min_mass: floa
     return round(spearman(s["depth"].to_numpy(), s[col].to_numpy())[0], 12) if len(s) >= 3 else float("nan")
 
 
+def margin_and_loo_claims(tables: dict, ref: str, st: dict) -> list:
+    """Claims C8, C8_input (Pearson of mean PD and log mean margin, test occurrences) and C3 (PD in
+    one run against C* and entropy of the other runs) of model ``ref``: on its FULL tables (key
+    "<FULL experiment>/<arch>") where ``papers.depth.full`` names them, as the paper does, else
+    on its own tables (the SPLIT runs' test split standing in)."""
+    from pointwise.claims import Claim
+
+    exp, arch = ref.split("/", 1)
+    fref = f"{st['full'][exp]}/{arch}" if exp in st.get("full", {}) else None
+    key = fref if fref in tables else ref
+    src = f"{key}, FULL runs, test split" if key != ref else f"{ref}, SPLIT runs' test split standing in for FULL"
+    ex, loo = tables[key]["per_example"], tables[key].get("loo_by_depth")
+    cl = []
+    for cid, kind, paper in (("C8", "output", "-0.70"), ("C8_input", "input", "-0.69")):
+        col = f"{kind}_margin_val"
+        r, n = log_pearson(ex["mpd_val"], ex[col]) if col in ex else (float("nan"), 0)
+        cl.append(Claim(cid, f"Margins: higher PD, smaller {kind} margin",
+                        f"Pearson(mPD_val, log mean {kind} margin_val) over the examples with one ({src})",
+                        "< 0", r, f"n={n}; paper: {paper} (VGG16 CIFAR-10 FULL ensemble, test split)"))
+    has = loo is not None and len(loo) > 0
+    for col, thr, what in (("cstar", "<= -0.8", "C* of the other runs falls"),
+                           ("entropy", ">= 0.8", "entropy of the other runs rises")):
+        rho = _by_depth_rho(loo.assign(split="test"), col, "test") if has else float("nan")
+        cl.append(Claim(f"C3_{col}", f"PD in one run predicts the others' predictions: {what} with PD",
+                        f"Spearman(d, mean {col} of the other runs (d)) over test depths with mass "
+                        f">= 1% ({src})", thr, rho, f"{int(loo['n_runs'].iloc[0]) if has else 0} runs"))
+    return cl
+
+
 def depth_claims(tables: dict, correlation: pd.DataFrame, st: dict) -> list:
     """The spec §6.2 claims measurable from the tables of the main (experiment, arch) pairs.
     ``tables``: {"<experiment>/<arch>": {"per_example", "by_depth", "groups", "improvement",
-    "inference_curve"}}; the first key is the reference model of single-model claims."""
+    "inference_curve", ...}}; the first key is the reference model of single-model claims. With
+    ``full`` configured, the FULL models' tables (:data:`FULL_TABLES`) are keys too, and C3, C8 and
+    C8_input read the reference model's FULL ensemble, as the paper does."""
     from pointwise.claims import Claim
 
     ref = next(iter(tables))
@@ -502,27 +595,7 @@ def depth_claims(tables: dict, correlation: pd.DataFrame, st: dict) -> list:
     cl.append(Claim("C5_curve", "Fig 5 left increases: mean IL_resc rises with PD",
                     f"Spearman(d, mean IL_resc(d)), held-out+test, mass >= 1% ({ref})", "> 0",
                     _by_depth_rho(bd, "il_resc")))
-    lm = np.log(ex["output_margin_val"].where(ex["output_margin_val"] > 0))
-    from scipy import stats as _st
-
-    ok = np.isfinite(lm) & np.isfinite(ex["mpd_val"])
-    pr = float(_st.pearsonr(ex["mpd_val"][ok], lm[ok]).statistic) if ok.sum() > 2 else float("nan")
-    cl.append(Claim("C8", "Margins: higher PD, smaller output margin",
-                    f"Pearson(mPD_val, log mean output margin_val) ({ref})", "< 0", pr,
-                    "paper: -0.70 (FULL ensemble, test split)"))
-    pr, n = _log_pearson(ex["mpd_val"], ex["input_margin_val"]) if "input_margin_val" in ex \
-        else (float("nan"), 0)
-    cl.append(Claim("C8_input", "Margins: higher PD, smaller input margin",
-                    f"Pearson(mPD_val, log mean input margin_val) over the examples with an input "
-                    f"margin ({ref})", "< 0", pr, f"n={n}; paper: -0.69 (FULL ensemble, test split)"))
-    loo = t.get("loo_by_depth")
-    for col, thr, what in (("cstar", "<= -0.8", "C* of the other runs falls"),
-                           ("entropy", ">= 0.8", "entropy of the other runs rises")):
-        rho = _by_depth_rho(loo.assign(split="test"), col, "test") if loo is not None and len(loo) \
-            else float("nan")
-        cl.append(Claim(f"C3_{col}", f"PD in one run predicts the others' predictions: {what} with PD",
-                        f"Spearman(d, mean {col} of the other runs (d)) over test depths with mass "
-                        f">= 1% ({ref})", thr, rho))
+    cl += margin_and_loo_claims(tables, ref, st)
     mc = gr.merge(ex[["example_id", "cstar"]], on="example_id").groupby("group")["cstar"].mean()
     if all(g in mc for g in GROUPS):
         gap = min(mc["easy"], mc["looks_like_different"]) - max(mc["ambiguous"], mc["ambiguous_unless_label"])

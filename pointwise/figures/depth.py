@@ -162,22 +162,55 @@ def figE48_lr_probes(table: pd.DataFrame, title: str = ""):
     return fig
 
 
-def _margin_hist(per_example: pd.DataFrame, col: str, ylabel: str, bins: int, title: str):
+MARGINS = {"output": "output margin", "input": "input margin"}
+SPLIT_LABELS = {"train": "training", "val": "test"}
+
+
+def _margin_panel(ax, per_example: pd.DataFrame, kind: str, split: str, bins: int, title: str):
+    """Mean ``kind`` margin (log10) against mean PD of one occurrence split, with the Pearson
+    correlation of PD and log margin in the title (the paper's statistic, Fig 6 / C.28-C.31)."""
+    from pointwise.depth.correlation import log_pearson
+
+    col = f"{kind}_margin_{split}"
+    m = per_example[col] if col in per_example else pd.Series(np.nan, index=per_example.index)
+    m = m.where(m > 0)
+    x = per_example[f"mpd_{split}"]
+    r, _ = log_pearson(x, m)
+    head = f"{title}: " if title else ""
+    _hist2d(ax, x, np.log10(m), bins, f"mean PD ({SPLIT_LABELS.get(split, split)})",
+            f"log10 mean {MARGINS[kind]}", f"{head}r = {r:.2f}")
+
+
+def _margin_hist(per_example: pd.DataFrame, kind: str, bins: int, title: str):
     fig, ax = plt.subplots(figsize=(4.5, 3.5))
-    m = per_example[col].where(per_example[col] > 0) if col in per_example else pd.Series(dtype=float)
-    _hist2d(ax, per_example["mpd_val"].reindex(m.index), np.log10(m), bins, "mean validation PD", ylabel, title)
+    _margin_panel(ax, per_example, kind, "val", bins, title)
+    fig.tight_layout()
     return fig
 
 
 def fig6_margins(per_example: pd.DataFrame, bins: int = 20, title: str = ""):
     """Mean output margin (log scale) against mean validation PD (Fig 6 left)."""
-    return _margin_hist(per_example, "output_margin_val", "log10 mean output margin", bins, title)
+    return _margin_hist(per_example, "output", bins, title)
 
 
 def fig6_middle(per_example: pd.DataFrame, bins: int = 20, title: str = ""):
     """Mean linearised input margin (log scale) against mean validation PD, over the examples whose
     input margin the probes computed (Fig 6 middle)."""
-    return _margin_hist(per_example, "input_margin_val", "log10 mean input margin", bins, title)
+    return _margin_hist(per_example, "input", bins, title)
+
+
+def figC28_margins(per_example: pd.DataFrame, bins: int = 20, title: str = ""):
+    """Figs C.28-C.31 (one per dataset; this is one architecture's row): Fig 6 left and middle on
+    the training and the test occurrences of a FULL ensemble; an empty panel where the probes
+    computed no input margins for that split."""
+    fig, axes = plt.subplots(2, 2, figsize=(9, 7))
+    for i, split in enumerate(("train", "val")):
+        for j, kind in enumerate(MARGINS):
+            _margin_panel(axes[i, j], per_example, kind, split, bins, SPLIT_LABELS[split])
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
 
 
 def fig5_middle(learning_curve: pd.DataFrame, title: str = ""):
@@ -313,6 +346,8 @@ def draw(figure: str, inputs: dict, pdf: str, png: str, bins: int = 20, title: s
         fig = fig6_margins(t["per_example"], bins, title)
     elif figure == "fig6_middle":
         fig = fig6_middle(t["per_example"], bins, title)
+    elif figure == "figC28_margins":
+        fig = figC28_margins(t["per_example"], bins, title)
     elif figure == "fig7":
         fig = fig7(t["per_example"], t["groups"], bins, title)
     elif figure == "fig8":
