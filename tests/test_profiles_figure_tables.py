@@ -138,21 +138,11 @@ def test_zoom_and_pretraining_picks():
     assert examples.pretraining_pick(s, p) == 2
 
 
-def test_random_picks_and_images_roundtrip():
+def test_random_picks():
     r = examples.random_picks(30, 10, seed=3)
     assert len(set(r)) == 10 and np.all(np.diff(r) > 0) and r.max() < 30
     np.testing.assert_array_equal(r, examples.random_picks(30, 10, seed=3))
     assert len(examples.random_picks(4, 10)) == 4
-    imgs = np.random.default_rng(0).integers(0, 256, (5, 1, 3, 4), dtype=np.uint8)
-    ids = np.array([9, 4, 7, 1, 3])
-    t = examples.image_rows(imgs, ids, [7, 9])
-    np.testing.assert_array_equal(examples.decode_pixels(t.iloc[0]), imgs[2, 0])
-    np.testing.assert_array_equal(examples.decode_pixels(t.iloc[1]), imgs[0, 0])
-    rgb = examples.image_rows(np.zeros((1, 3, 2, 2), np.uint8) + np.arange(3, dtype=np.uint8)[None, :, None, None],
-                              [0], [0])
-    assert examples.decode_pixels(rgb.iloc[0]).shape == (2, 2, 3)
-    with pytest.raises(ValueError, match="not in the dataset"):
-        examples.image_rows(imgs, ids, [5])
 
 
 def test_top_distinct_and_neg_pick():

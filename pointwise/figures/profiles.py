@@ -6,7 +6,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from pointwise.profiles.examples import band_masks, band_means, decode_pixels
+from pointwise.data.image_table import decode_pixels
+from pointwise.profiles.examples import band_masks, band_means
 from pointwise.profiles.probit import inverse_probit, probit
 from pointwise.profiles.taxonomy import CATEGORIES
 

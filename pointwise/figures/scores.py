@@ -6,6 +6,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from pointwise.data.image_table import decode_pixels
 from pointwise.scores.orientation import PER_RUN_SCORES, SCORES
 
 METRICS = (("median_abs_rank", "median |rank change| / N"),
@@ -45,10 +46,8 @@ def fig1_fingerprint(results: pd.DataFrame, examples: pd.DataFrame):
     for g, (name, sub) in enumerate((("top", top), ("bottom", bottom))):
         for j, (_, r) in enumerate(sub.iterrows()):
             ax = fig.add_subplot(left[g * nrow + j // ncol, j % ncol])
-            img = np.array(r["pixels"].split(), dtype=np.uint8).reshape(
-                int(r["channels"]), int(r["height"]), int(r["width"]))
-            ax.imshow(img[0] if img.shape[0] == 1 else img.transpose(1, 2, 0),
-                      cmap="gray" if img.shape[0] == 1 else None)
+            img = decode_pixels(r)
+            ax.imshow(img, cmap="gray" if img.ndim == 2 else None)
             ax.set_xticks([]), ax.set_yticks([])
             ax.set_title(f"{r['lambda']:.1f} (y={int(r['label'])})", fontsize=7)
             if j == 0:

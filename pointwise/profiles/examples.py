@@ -86,26 +86,6 @@ def random_picks(n: int, k: int, seed: int = 0) -> np.ndarray:
     return np.sort(np.random.default_rng(seed).choice(n, size=min(k, n), replace=False))
 
 
-def image_rows(images, ids, wanted) -> pd.DataFrame:
-    """id, channels, height, width and uint8 pixels (space-separated, C order) of the examples
-    ``wanted`` of an image array ``images`` ``[N, C, H, W]`` whose ids are ``ids``."""
-    ids, wanted = np.asarray(ids), np.asarray(wanted)
-    order = np.argsort(ids)
-    pos = order[np.searchsorted(ids, wanted, sorter=order).clip(0, ids.size - 1)]
-    if not np.array_equal(ids[pos], wanted):
-        raise ValueError(f"examples {sorted(set(wanted.tolist()) - set(ids.tolist()))[:5]} not in the dataset")
-    c, h, w = images.shape[1:]
-    return pd.DataFrame({"id": wanted, "channels": c, "height": h, "width": w,
-                         "pixels": [" ".join(map(str, images[p].reshape(-1))) for p in pos]})
-
-
-def decode_pixels(row) -> np.ndarray:
-    """An image row of :func:`image_rows` back to ``[H, W]`` (grey) or ``[H, W, C]``."""
-    img = np.array(str(row["pixels"]).split(), dtype=np.uint8).reshape(
-        int(row["channels"]), int(row["height"]), int(row["width"]))
-    return img[0] if img.shape[0] == 1 else img.transpose(1, 2, 0)
-
-
 def top_distinct(key, k: int, exclude=()) -> list[int]:
     """Positions of the ``k`` largest finite values of ``key`` that are not in ``exclude``,
     largest first (ties: lower position first)."""

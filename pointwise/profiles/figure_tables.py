@@ -15,11 +15,12 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from pointwise.data.image_table import image_rows
 from pointwise.io import read_csv, write_csv
 from pointwise.provenance import provenance
 
 from .accline import line_table, subset_accuracy
-from .examples import (band_means, gallery_picks, image_rows, neg_pick, pretraining_pick, random_picks, switch_pick,
+from .examples import (band_means, gallery_picks, neg_pick, pretraining_pick, random_picks, switch_pick,
                        switch_scores, taxonomy_picks, zoom_pick)
 from .load import load_logits
 from .store import read_profiles

@@ -20,6 +20,7 @@ import h5py
 import numpy as np
 import pandas as pd
 
+from pointwise.data.image_table import dataset_image_rows
 from pointwise.io import atomic_path, read_csv, set_h5_attrs, write_csv
 from pointwise.provenance import provenance
 from pointwise.stats import (bonferroni_threshold, by_pair, by_score, capacity,
@@ -203,21 +204,6 @@ def fingerprint_tables(cubes: Mapping[str, ScoreCube], pair: Sequence[str], fit_
     return pd.concat(frames, ignore_index=True), sens_all
 
 
-def example_images(data: str, ids: Sequence[int]) -> pd.DataFrame:
-    """id, channels, height, width and the uint8 pixels (space-separated, C-order) of examples
-    ``ids`` of a dataset file, so that Fig 1 reads its images from a table."""
-    from pointwise.data.store import read_dataset
-
-    ds = read_dataset(data)
-    order = np.argsort(ds.ids)
-    pos = order[np.searchsorted(ds.ids, np.asarray(ids), sorter=order)]
-    if not np.array_equal(ds.ids[pos], np.asarray(ids)):
-        raise ValueError(f"{data} lacks some of the requested examples")
-    c, h, w = ds.images.shape[1:]
-    return pd.DataFrame({"id": np.asarray(ids), "channels": c, "height": h, "width": w,
-                         "pixels": [" ".join(map(str, ds.images[p].reshape(-1))) for p in pos]})
-
-
 def fig1_examples(selection: pd.DataFrame, data: str) -> pd.DataFrame:
     """The top-k and bottom-k examples of ``selection`` (Fig 1 left) with lambda, rank, label,
     difficulty and their pixels."""
@@ -225,7 +211,7 @@ def fig1_examples(selection: pd.DataFrame, data: str) -> pd.DataFrame:
     bottom = selection[selection["is_bottom"]].sort_values(["lambda", "id"]).assign(group="bottom")
     sel = pd.concat([top, bottom], ignore_index=True)
     cols = ["group", "id", "label", "lambda", "rank"] + (["difficulty"] if "difficulty" in sel else [])
-    return sel[cols].merge(example_images(data, sel["id"].to_numpy()), on="id", how="left")
+    return sel[cols].merge(dataset_image_rows(data, sel["id"].to_numpy()), on="id", how="left")
 
 
 # ----------------------------------------------------------------------------- file-level calls
