@@ -19,7 +19,8 @@ if DP:
     DP_FULL_EXPS = list(dict.fromkeys(e for e, _ in DP_FULL_MODELS))
     DP_FULL_FIGS = ["fig6_margins", "fig6_middle", "figC28_margins"]
     DP_FULL_EXP_FIGS = ["fig4_middle", "figC21"]
-    DP_MODEL_FIGS = ["fig1_right", "fig3", "fig4_left", "fig6_margins", "fig6_middle", "fig7", "fig8"]
+    DP_MODEL_FIGS = ["fig1_left", "fig1_right", "fig3", "fig4_left", "fig6_margins", "fig6_middle", "fig7",
+                     "fig7_images", "fig8", "figC22_entropy", "figC24_iteration_learned"]
     DP_AGG = ["per_example", "by_depth", "groups", "group_layer_curves", "improvement", "inference_curve",
               "loo_by_depth"]
     DP_KS = pwdepth.k_sensitivity_model(config, DP)     # (experiment, arch, seeds, k_max) or None
@@ -32,15 +33,22 @@ if DP:
     def dp_knn_files(exp, arch):
         return [f"{DP_PROBES}/{exp}/{arch}/seed{s}/knn.h5" for s in range(pwconfig.n_seeds(config, exp))]
 
-    DP_EXP_FIGS = ["fig2", "fig4_middle", "fig4_right", "fig5_left", "figC21"]
+    DP_EXP_FIGS = ["fig2", "fig2_right", "fig4_middle", "fig4_right", "fig5_left", "figC21"]
 
-    def dp_lines_table(figure):
-        """The per-arch table behind a one-line-per-arch figure."""
-        return "loo_by_depth" if figure in ("fig4_middle", "figC21") else "by_depth"
+    def dp_exp_fig_inputs(wc):
+        """{name: table} of an experiment figure: "<table>::<arch>" for the per-arch tables."""
+        if wc.figure == "fig2":
+            return {"correlation": f"{DPT}/{wc.experiment}/correlation.csv"}
+        names = {"fig2_right": ["per_example", "by_depth"], "fig4_middle": ["loo_by_depth"],
+                 "figC21": ["loo_by_depth"]}.get(wc.figure, ["by_depth"])
+        return {f"{n}::{a}": f"{DPT}/{wc.experiment}/{a}/{n}.csv"
+                for a in pwdepth.archs_of(config, DP, wc.experiment) for n in names}
 
     def dp_fig_inputs(wildcards):
         base = f"{DPT}/{wildcards.experiment}/{wildcards.arch}"
-        names = {"fig1_right": ["by_depth"], "fig3": ["per_example"], "fig4_left": ["per_example"],
+        names = {"fig1_left": ["example_images"], "fig7_images": ["example_images"],
+                 "figC22_entropy": ["per_example"], "figC24_iteration_learned": ["per_example"],
+                 "fig1_right": ["by_depth"], "fig3": ["per_example"], "fig4_left": ["per_example"],
                  "fig6_margins": ["per_example"], "fig6_middle": ["per_example"],
                  "fig7": ["per_example", "groups"], "fig8": ["group_layer_curves"],
                  "figC28_margins": ["per_example"],
@@ -258,6 +266,27 @@ if DP:
         script:
             "../workflow_scripts/depth_aggregate.py"
 
+    rule depth_example_images:
+        """The examples Fig 1 left and Fig 7 show, with their pixels (papers.depth.examples): per
+        class the lowest and highest mean training PD, per corner group the closest examples."""
+        input:
+            per_example=DPT + "/{experiment}/{arch}/per_example.csv",
+            by_depth=DPT + "/{experiment}/{arch}/by_depth.csv",
+            data=lambda wc: data_file(config["experiments"][wc.experiment]["dataset"]),
+        output:
+            DPT + "/{experiment}/{arch}/example_images.csv",
+        params:
+            settings=DP,
+        resources:
+            mem_mb=4000,
+            runtime=10,
+        log:
+            LOGS + "/depth/example_images/{experiment}/{arch}.log",
+        benchmark:
+            BENCH + "/depth/example_images/{experiment}/{arch}.tsv"
+        script:
+            "../workflow_scripts/depth_example_images.py"
+
     rule depth_full_aggregate:
         """The tables of a FULL model (papers.depth.full): per-example mPD, C*, entropy and margins
         over its training and test occurrences, quantities by depth, and PD in one run against the
@@ -340,12 +369,10 @@ if DP:
             "../workflow_scripts/depth_figure.py"
 
     rule depth_experiment_figure:
-        """Figures with one line or cell per architecture of an experiment (Figs 2, 4 middle,
-        4 right, 5 left, C.21)."""
+        """Figures with one line, cell or panel per architecture (pair) of an experiment (Figs 2
+        left and right, 4 middle, 4 right, 5 left, C.21)."""
         input:
-            lambda wc: ([f"{DPT}/{wc.experiment}/correlation.csv"] if wc.figure == "fig2" else
-                        [f"{DPT}/{wc.experiment}/{a}/{dp_lines_table(wc.figure)}.csv"
-                         for a in pwdepth.archs_of(config, DP, wc.experiment)]),
+            lambda wc: list(dp_exp_fig_inputs(wc).values()),
         output:
             pdf=report(DPF + "/{experiment}/{figure}.pdf", category=DP_CATEGORY,
                        subcategory="{experiment}", caption="../report/captions/depth.rst"),
@@ -353,8 +380,7 @@ if DP:
         wildcard_constraints:
             figure="|".join(DP_EXP_FIGS),
         params:
-            names=lambda wc: (["correlation"] if wc.figure == "fig2" else
-                             [f"{dp_lines_table(wc.figure)}::{a}" for a in pwdepth.archs_of(config, DP, wc.experiment)]),
+            names=lambda wc: list(dp_exp_fig_inputs(wc)),
             bins=DP["bins"],
         resources:
             mem_mb=2000,

@@ -13,8 +13,9 @@ from test_workflow import snakemake
 
 pytestmark = pytest.mark.workflow
 
-FIGS = ("fig1_right", "fig3", "fig4_left", "fig6_margins", "fig6_middle", "fig7", "fig8")
-EXP_FIGS = ("fig2", "fig4_middle", "fig4_right", "fig5_left", "figC21")
+FIGS = ("fig1_left", "fig1_right", "fig3", "fig4_left", "fig6_margins", "fig6_middle", "fig7", "fig7_images",
+        "fig8", "figC22_entropy", "figC24_iteration_learned")
+EXP_FIGS = ("fig2", "fig2_right", "fig4_middle", "fig4_right", "fig5_left", "figC21")
 A9_E48 = ("noisy_ops/figA9_mlp_depth", "split/cnn/figE48_lr_probes")       # papers.depth.mlp_depth, lr_probes
 FULL_FIGS = ("split_full/mlp/fig6_margins", "split_full/mlp/fig6_middle", "split_full/mlp/figC28_margins",
              "split_full/fig4_middle", "split_full/figC21")                  # papers.depth.full
@@ -105,6 +106,24 @@ def test_aggregates(depth_run):
     test_ex = cnn["n_train"] == 0
     assert (cnn.loc[test_ex, "input_margin_val"] > 0).all() and (cnn.loc[~test_ex, "input_margin_train"] > 0).all()
     assert cnn.loc[~test_ex, "input_margin_val"].isna().all()        # held-out queries: not in input_margin
+
+
+def test_example_images(depth_run):
+    """Fig 1 left and Fig 7's images (papers.depth.examples, default 6 per class side / corner)."""
+    from pointwise.data.image_table import decode_pixels
+
+    base = depth_run / "results" / "test" / "tables" / "depth" / "split" / "mlp"
+    ex = read_csv(base / "per_example.csv").set_index("example_id")
+    im = read_csv(base / "example_images.csv")
+    f1 = im[im["figure"] == "fig1_left"]
+    assert (f1.groupby(["row", "side"]).size() == 6).all() and set(f1["row"]) == {"0", "1", "2", "3"}
+    for _, s in f1.groupby("row"):                     # the input side precedes the softmax side
+        assert s[s["side"] == "input"]["mpd_train"].max() <= s[s["side"] == "softmax"]["mpd_train"].min()
+    assert (f1["mpd_train"].to_numpy() == ex.loc[f1["example_id"], "mpd_train"].to_numpy()).all()
+    f7 = im[im["figure"] == "fig7"]
+    assert (f7.groupby("row").size() == 6).all() and (f7.groupby("row")["distance"].apply(
+        lambda d: d.is_monotonic_increasing)).all()
+    assert decode_pixels(im.iloc[0]).ndim == 2
 
 
 def test_k_sensitivity_tables(depth_run):

@@ -12,6 +12,8 @@ line); the arithmetic lives in the concept modules of :mod:`pointwise.depth`.
   improvement.csv, inference_curve.csv, loo_by_depth.csv of one (experiment, arch).
 - :func:`write_full_aggregates`: per_example.csv, by_depth.csv, loo_by_depth.csv of a FULL model
   (``papers.depth.full``: runs on the whole training set; Fig 4 middle, C.21, Fig 6, C.28-C.31).
+- :func:`write_example_images`: example_images.csv, the examples Fig 1 left and Fig 7 show, with
+  their pixels.
 - :func:`write_learning_curve`: Fig 5 middle (network accuracy on the noise subsets at every eval
   point of the runs).
 - :func:`write_k_sensitivity`: A.4 (k-NN accuracy by layer and PD ranking for several k, derived
@@ -65,6 +67,7 @@ DEFAULTS = {
     "k_sensitivity": None,   # {seeds, ks, claim_ks}: the A.4 ablation on the first probed model
     "mlp_depth": None,       # {experiment, archs, seeds}: MLPs probed after every operation (Fig A.9)
     "lr_probes": None,       # {experiment, arch, seed, l2, max_iter, max_rows}: Fig E.48
+    "examples": None,        # {n, classes, corner_class}: the images of Fig 1 left and Fig 7
     "probe_block": 1,        # runs per probe job and per run-table job
     "probe_runtime_minutes": 10,
     "probe_mem_mb": 4000,
@@ -73,6 +76,7 @@ DEFAULTS = {
 K_SENSITIVITY = {"seeds": 2, "ks": [5, 10, 30, 100], "claim_ks": [10, 100]}
 MLP_DEPTH = {"seeds": None}                                  # None: every run of the experiment
 LR_PROBES = {"seed": 0, "l2": 1e-4, "max_iter": 100, "max_rows": None}
+EXAMPLES = {"n": 6, "classes": None, "corner_class": None}
 
 LOO_COLUMNS = ["depth", "count", "mass", "cstar", "cstar_sd", "entropy", "entropy_sd",
                "cstar_between_sd", "entropy_between_sd"]
@@ -116,6 +120,7 @@ def settings(config: dict) -> dict | None:
         n = n_seeds(config, exp)
         md["seeds"] = list(range(min(int(md["seeds"] or n), n)))
         out["mlp_depth"] = md
+    out["examples"] = {**EXAMPLES, **(out["examples"] or {})}
     if out["lr_probes"]:
         lr = {**LR_PROBES, **out["lr_probes"]}
         if lr["experiment"] not in config["experiments"] or \
@@ -380,6 +385,24 @@ def write_aggregates(run_csvs, knn_paths, outputs: dict, st: dict, config=None) 
     prov = _prov(config, list(run_csvs) + list(knn_paths))
     for name, path in outputs.items():
         write_csv(tabs[name], path, prov)
+
+
+def write_example_images(per_example_csv, by_depth_csv, data, out, st: dict, config=None) -> pd.DataFrame:
+    """``example_images.csv`` of one model: the picks of :mod:`pointwise.depth.example_picks` (Fig 1
+    left, Fig 7) with their images (:mod:`pointwise.data.image_table`)."""
+    from pointwise.data.image_table import dataset_image_rows
+
+    from .example_picks import corner_picks, fig1_picks
+
+    ex = read_csv(per_example_csv)
+    L = int(read_csv(by_depth_csv)["depth"].max())
+    e = st["examples"]
+    picks = pd.concat([fig1_picks(ex, int(e["n"]), e["classes"]),
+                       corner_picks(ex, L, int(e["n"]), st["corners"], e["corner_class"])], ignore_index=True)
+    img = dataset_image_rows(data, picks["example_id"].drop_duplicates().to_numpy())
+    df = picks.merge(img.rename(columns={"id": "example_id"}), on="example_id", how="left")
+    write_csv(df, out, _prov(config, [per_example_csv, by_depth_csv, data]))
+    return df
 
 
 def _noise_subsets(split, label, label_orig) -> dict:

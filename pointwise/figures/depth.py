@@ -7,6 +7,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from pointwise.data.image_table import decode_pixels
+from pointwise.depth.correlation import spearman
 from pointwise.io import read_csv
 
 from . import save
@@ -317,6 +319,105 @@ def fig2(correlation: pd.DataFrame, title: str = ""):
     return fig
 
 
+def _image(ax, row, title: str):
+    img = decode_pixels(row)
+    ax.imshow(img, cmap="gray" if img.ndim == 2 else None)
+    ax.set_xticks([]), ax.set_yticks([])
+    ax.set_title(title, fontsize=6)
+
+
+def _image_grid(cells: dict, nrow: int, ncol: int, row_labels: list, title: str):
+    """Images in a ``nrow`` x ``ncol`` grid: ``cells`` maps (i, j) to (image row, cell title);
+    empty cells are blank; ``row_labels[i]`` at the left of row i."""
+    fig, axes = plt.subplots(max(nrow, 1), max(ncol, 1), squeeze=False,
+                             figsize=(1.1 * max(ncol, 1) + 1, 1.25 * max(nrow, 1) + 0.6))
+    for (i, j), ax in np.ndenumerate(axes):
+        if (i, j) in cells:
+            _image(ax, *cells[i, j])
+        else:
+            ax.axis("off")
+    for i, label in enumerate(row_labels):
+        axes[i, 0].axis("on")
+        axes[i, 0].set_xticks([]), axes[i, 0].set_yticks([])
+        axes[i, 0].set_frame_on((i, 0) in cells)
+        axes[i, 0].set_ylabel(label, fontsize=7)
+    fig.suptitle(title, fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def fig1_left(images: pd.DataFrame, title: str = ""):
+    """Fig 1 left: per class, the training examples with the lowest mean training PD (predicted at
+    the input, left) and, after a blank column, those with the highest (predicted at the softmax)."""
+    t = images[images["figure"] == "fig1_left"]
+    classes = list(dict.fromkeys(t["row"]))
+    n = int(t["rank"].max()) + 1 if len(t) else 0
+    cells = {(classes.index(r["row"]), r["rank"] + (n + 1 if r["side"] == "softmax" else 0)):
+             (r, f"PD {r['mpd_train']:.1f}") for _, r in t.iterrows()}
+    return _image_grid(cells, len(classes), 2 * n + 1, [f"class {c}" for c in classes],
+                       f"{title}: lowest mean training PD (left), highest (right)")
+
+
+def fig7_images(images: pd.DataFrame, title: str = ""):
+    """Fig 7's images: the examples closest to each corner of (mean validation PD, mean training
+    PD), with their label y and consensus class c."""
+    t = images[images["figure"] == "fig7"]
+    groups = [g for g in GROUP_COLORS if g in set(t["row"])]
+    cells = {(groups.index(r["row"]), int(r["rank"])): (r, f"y={int(r['label'])} c={int(r['consensus'])}")
+             for _, r in t.iterrows()}
+    n = int(t["rank"].max()) + 1 if len(t) else 0
+    return _image_grid(cells, len(groups), n, [g.replace("_", " ") for g in groups],
+                       f"{title}: closest to each corner")
+
+
+def _rho_title(x, y, head: str) -> str:
+    """``head: rho = <Spearman of x and y>`` (:func:`_hist2d` adds the number of points)."""
+    return f"{head}: rho = {spearman(x, y)[0]:.2f}"
+
+
+def fig2_right(tables: dict, bins: int = 20, title: str = ""):
+    """Fig 2 right, C.13-C.16: per pair of architectures, mean PD rescaled by each one's L
+    (PD / L in [0, 1]) of one against the other, training and validation occurrences; Spearman
+    rho in each panel's title. ``tables``: {arch: (per_example, by_depth)}."""
+    archs = list(tables)
+    pairs = [(a, b) for i, a in enumerate(archs) for b in archs[i + 1:]]
+    fig, axes = plt.subplots(max(len(pairs), 1), 2, figsize=(8, 3.4 * max(len(pairs), 1)), squeeze=False)
+    for i, (a, b) in enumerate(pairs):
+        (ea, ba), (eb, bb) = tables[a], tables[b]
+        la, lb = int(ba["depth"].max()), int(bb["depth"].max())
+        m = ea[["example_id", "mpd_train", "mpd_val"]].merge(eb[["example_id", "mpd_train", "mpd_val"]],
+                                                              on="example_id", suffixes=("_a", "_b"))
+        for j, sp in enumerate(("train", "val")):
+            x, y = m[f"mpd_{sp}_a"] / la, m[f"mpd_{sp}_b"] / lb
+            _hist2d(axes[i, j], x, y, bins, f"mean PD / L, {a}", f"mean PD / L, {b}", _rho_title(x, y, sp))
+    if not pairs:
+        axes[0, 0].text(0.5, 0.5, "one architecture: no pair", ha="center", va="center")
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def figC22_entropy(per_example: pd.DataFrame, bins: int = 20, title: str = ""):
+    """Fig C.22: prediction entropy of the validation runs against mean validation PD."""
+    fig, ax = plt.subplots(figsize=(4.5, 3.5))
+    _hist2d(ax, per_example["mpd_val"], per_example["entropy"], bins, "mean validation PD",
+            "prediction entropy S(x)", _rho_title(per_example["mpd_val"], per_example["entropy"], title or "all"))
+    fig.tight_layout()
+    return fig
+
+
+def figC24_iteration_learned(per_example: pd.DataFrame, bins: int = 20, title: str = ""):
+    """Figs C.24-C.27 (one architecture's row): mean rescaled iteration learned against mean PD,
+    training and validation occurrences, Spearman rho in each title."""
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.5))
+    for ax, sp in zip(axes, ("train", "val")):
+        x, y = per_example[f"mpd_{sp}"], per_example[f"iter_learned_resc_{sp}"]
+        _hist2d(ax, x, y, bins, f"mean PD ({sp})", "mean rescaled iteration learned", _rho_title(x, y, sp))
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
 def draw(figure: str, inputs: dict, pdf: str, png: str, bins: int = 20, title: str = "") -> None:
     """Build figure ``figure`` from the tables ``inputs`` (name -> csv) and save it."""
     t = {k: read_csv(v) for k, v in inputs.items()}
@@ -348,6 +449,17 @@ def draw(figure: str, inputs: dict, pdf: str, png: str, bins: int = 20, title: s
         fig = fig6_middle(t["per_example"], bins, title)
     elif figure == "figC28_margins":
         fig = figC28_margins(t["per_example"], bins, title)
+    elif figure == "figC22_entropy":
+        fig = figC22_entropy(t["per_example"], bins, title)
+    elif figure == "figC24_iteration_learned":
+        fig = figC24_iteration_learned(t["per_example"], bins, title)
+    elif figure == "fig1_left":
+        fig = fig1_left(t["example_images"], title)
+    elif figure == "fig7_images":
+        fig = fig7_images(t["example_images"], title)
+    elif figure == "fig2_right":
+        archs = [k.split("::", 1)[1] for k in t if k.startswith("per_example::")]
+        fig = fig2_right({a: (t[f"per_example::{a}"], t[f"by_depth::{a}"]) for a in archs}, bins, title)
     elif figure == "fig7":
         fig = fig7(t["per_example"], t["groups"], bins, title)
     elif figure == "fig8":
