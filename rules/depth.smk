@@ -392,6 +392,30 @@ if DP:
         script:
             "../workflow_scripts/depth_figure.py"
 
+    rule depth_dataset_figure:
+        """The main-text versions of Figs 1 right, 4 middle, 4 right and 5 left: one architecture,
+        one line per probed experiment (dataset) that has it."""
+        input:
+            lambda wc: [f"{DPT}/{p}" for p in pwdepth.dataset_figure_inputs(config, DP, wc.figure, wc.arch).values()],
+        output:
+            pdf=report(DPF + "/datasets/{arch}/{figure}.pdf", category=DP_CATEGORY,
+                       subcategory="across datasets", caption="../report/captions/depth.rst"),
+            png=DPF + "/datasets/{arch}/{figure}.png",
+        wildcard_constraints:
+            figure="|".join(pwdepth.DATASET_FIGURE_TABLES),
+        params:
+            names=lambda wc: list(pwdepth.dataset_figure_inputs(config, DP, wc.figure, wc.arch)),
+            bins=DP["bins"],
+        resources:
+            mem_mb=2000,
+            runtime=10,
+        log:
+            LOGS + "/depth/figures/datasets/{arch}/{figure}.log",
+        benchmark:
+            BENCH + "/depth/figures/datasets/{arch}/{figure}.tsv"
+        script:
+            "../workflow_scripts/depth_figure.py"
+
     if DP_MD:
 
         rule depth_mlp_depth:
@@ -528,6 +552,11 @@ if DP:
     PAPER_TARGETS += [f"{DPF}/{e}/{a}/{f}.{x}" for e, a in DP_FULL_MODELS for f in DP_FULL_FIGS
                       for x in ("pdf", "png")]
     PAPER_TARGETS += [f"{DPF}/{e}/{f}.{x}" for e in DP_FULL_EXPS for f in DP_FULL_EXP_FIGS
+                      for x in ("pdf", "png")]
+    # the one-line-per-dataset figures where two or more experiments share an arch (the paper scale)
+    DP_DATASET_ARCHS = [a for a in dict.fromkeys(a for e in DP["experiments"] for a in pwdepth.archs_of(config, DP, e))
+                        if sum(a in pwdepth.archs_of(config, DP, e) for e in DP["experiments"]) > 1]
+    PAPER_TARGETS += [f"{DPF}/datasets/{a}/{f}.{x}" for a in DP_DATASET_ARCHS for f in pwdepth.DATASET_FIGURE_TABLES
                       for x in ("pdf", "png")]
     if DP["noise"]:
         PAPER_TARGETS += [f"{DPF}/{DP['noise']['experiment']}/{DP['noise']['arch']}/{f}.{x}"

@@ -17,8 +17,10 @@ FIGS = ("fig1_left", "fig1_right", "fig3", "fig4_left", "fig6_margins", "fig6_mi
         "fig8", "figC22_entropy", "figC24_iteration_learned")
 EXP_FIGS = ("fig2", "fig2_right", "fig4_middle", "fig4_right", "fig5_left", "figC21")
 A9_E48 = ("noisy_ops/figA9_mlp_depth", "split/cnn/figE48_lr_probes")       # papers.depth.mlp_depth, lr_probes
-FULL_FIGS = ("split_full/mlp/fig6_margins", "split_full/mlp/fig6_middle", "split_full/mlp/figC28_margins",
-             "split_full/fig4_middle", "split_full/figC21")                  # papers.depth.full
+MORE_FIGS = ("split_full/mlp/fig6_margins", "split_full/mlp/fig6_middle", "split_full/mlp/figC28_margins",
+             "split_full/fig4_middle", "split_full/figC21",                   # papers.depth.full
+             "datasets/mlp/fig4_middle_datasets", "datasets/cnn/fig4_right_datasets",    # one line per dataset
+             "datasets/mlp/fig1_right_datasets")
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +35,7 @@ def depth_run(tmp_path_factory):
                     "results/test/figures/depth/noisy/mlp/fig5_middle.pdf",
                     "results/test/figures/depth/split/mlp/figA10_k_sensitivity.pdf",
                     *[f"results/test/figures/depth/{f}.{x}" for f in A9_E48 for x in ("pdf", "png")],
-                    *[f"results/test/figures/depth/{f}.pdf" for f in FULL_FIGS],
+                    *[f"results/test/figures/depth/{f}.pdf" for f in MORE_FIGS],
                     "--configfile", "test.yaml", cwd=wd)
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
     return wd
@@ -165,7 +167,7 @@ def test_figures_tables_and_claims(depth_run):
             for ext in ("pdf", "png"):
                 assert (res / "figures" / "depth" / "split" / a / f"{f}.{ext}").stat().st_size > 1000
     for f in [f"split/{f}" for f in EXP_FIGS] + ["noisy/mlp/fig5_middle", "split/mlp/figA10_k_sensitivity"] \
-            + list(FULL_FIGS):
+            + list(MORE_FIGS):
         for ext in ("pdf", "png"):
             assert (res / "figures" / "depth" / f"{f}.{ext}").stat().st_size > 1000
     corr = read_csv(res / "tables" / "depth" / "split" / "correlation.csv")

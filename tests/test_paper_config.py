@@ -216,8 +216,9 @@ def test_depth_split_and_full_run_counts(cfg, ds):
 
 def test_depth_full_ensembles_are_probed(cfg):
     """Every SPLIT ensemble has its FULL ensemble probed (papers.depth.full); the FULL runs carry
-    the input margins of both splits (C.28-C.31), the SPLIT runs none."""
-    from pointwise.depth.pipeline import full_models, input_margin_splits, settings
+    the input margins of both splits (C.28-C.31), the SPLIT runs none; the one-line-per-dataset
+    figures read the FULL runs for Fig 4 middle and the SPLIT runs otherwise."""
+    from pointwise.depth.pipeline import dataset_figure_inputs, full_models, input_margin_splits, settings
 
     st = settings(cfg)
     assert st["full"] == {f"depth_split_{ds}": f"depth_full_{ds}" for ds in DEPTH_DATASETS}
@@ -226,6 +227,12 @@ def test_depth_full_ensembles_are_probed(cfg):
     assert all(input_margin_splits(cfg, st, e, a) == ["train", "test"] for e, a in fm)
     assert all(input_margin_splits(cfg, st, f"depth_split_{ds}", a) == []
                for ds in DEPTH_DATASETS for a in DEPTH_ARCHS)
+    # the main-text Fig 4 middle of an arch: one line per dataset, from the FULL runs
+    lines = dataset_figure_inputs(cfg, st, "fig4_middle_datasets", "resnet18_gnws")
+    assert lines == {f"loo_by_depth::{d}": f"depth_full_{ds}/resnet18_gnws/loo_by_depth.csv"
+                     for ds, d in DEPTH_DATASETS.items()}
+    assert set(dataset_figure_inputs(cfg, st, "fig4_right_datasets", "mlp7").values()) == \
+        {f"depth_split_{ds}/mlp7/by_depth.csv" for ds in DEPTH_DATASETS}
 
 
 def test_depth_archs(cfg):

@@ -353,6 +353,29 @@ def _loo_table(m: dict, C: int) -> pd.DataFrame:
     return loo
 
 
+#: the one-line-per-dataset figures of one arch (pointwise.figures.depth.DATASET_FIGS) -> the
+#: per-model table each line comes from (Fig 4 middle: the FULL model's where there is one)
+DATASET_FIGURE_TABLES = {"fig1_right_datasets": "by_depth", "fig4_middle_datasets": "loo_by_depth",
+                         "fig4_right_datasets": "by_depth", "fig5_left_datasets": "by_depth"}
+
+
+def dataset_figure_inputs(config: dict, st: dict, figure: str, arch: str) -> dict:
+    """{"<table>::<line label>": csv path relative to the depth tables} of a one-line-per-dataset
+    figure of ``arch``: one line per probed experiment with that arch, labelled by its dataset
+    (by the experiment where two share a dataset); Fig 4 middle reads the FULL model's table
+    where ``full`` names one."""
+    table = DATASET_FIGURE_TABLES[figure]
+    exps = [e for e in st["experiments"] if arch in archs_of(config, st, e)]
+    ds = [config["experiments"][e]["dataset"] for e in exps]
+    out = {}
+    for e, d in zip(exps, ds):
+        src = e
+        if figure == "fig4_middle_datasets" and full_of(config, st, e, arch):
+            src = st["full"][e]
+        out[f"{table}::{d if ds.count(d) == 1 else e}"] = f"{src}/{arch}/{table}.csv"
+    return out
+
+
 #: the tables of a FULL model (:func:`full_aggregates`)
 FULL_TABLES = ("per_example", "by_depth", "loo_by_depth")
 

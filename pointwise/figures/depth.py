@@ -46,6 +46,19 @@ def fig1_right(by_depth: pd.DataFrame, title: str = ""):
     return fig
 
 
+def fig1_right_lines(tables: dict):
+    """Fig 1 right as in the paper: the PD distribution of the training occurrences, one line per
+    table (dataset) of ``tables``."""
+    fig, ax = plt.subplots(figsize=(4.5, 3.2))
+    for name, bd in tables.items():
+        s = bd[bd["split"] == "train"]
+        ax.plot(s["depth"], s["mass"], "-o", label=name)
+    ax.set_xlabel("prediction depth")
+    ax.set_ylabel("probability (training occurrences)")
+    ax.legend(fontsize=8)
+    return fig
+
+
 def fig3(per_example: pd.DataFrame, bins: int = 20, title: str = ""):
     """Consistency score against mean validation PD: all / consensus == GT / consensus != GT."""
     fig, axes = plt.subplots(1, 3, figsize=(12, 3.5), sharey=True)
@@ -352,7 +365,7 @@ def fig1_left(images: pd.DataFrame, title: str = ""):
     t = images[images["figure"] == "fig1_left"]
     classes = list(dict.fromkeys(t["row"]))
     n = int(t["rank"].max()) + 1 if len(t) else 0
-    cells = {(classes.index(r["row"]), r["rank"] + (n + 1 if r["side"] == "softmax" else 0)):
+    cells = {(classes.index(r["row"]), int(r["rank"]) + (n + 1 if r["side"] == "softmax" else 0)):
              (r, f"PD {r['mpd_train']:.1f}") for _, r in t.iterrows()}
     return _image_grid(cells, len(classes), 2 * n + 1, [f"class {c}" for c in classes],
                        f"{title}: lowest mean training PD (left), highest (right)")
@@ -398,7 +411,7 @@ def fig2_right(tables: dict, bins: int = 20, title: str = ""):
 
 
 def figC22_entropy(per_example: pd.DataFrame, bins: int = 20, title: str = ""):
-    """Fig C.22: prediction entropy of the validation runs against mean validation PD."""
+    """Fig C.22: prediction entropy of the held-out runs' predictions against mean validation PD."""
     fig, ax = plt.subplots(figsize=(4.5, 3.5))
     _hist2d(ax, per_example["mpd_val"], per_example["entropy"], bins, "mean validation PD",
             "prediction entropy S(x)", _rho_title(per_example["mpd_val"], per_example["entropy"], title or "all"))
@@ -418,6 +431,12 @@ def figC24_iteration_learned(per_example: pd.DataFrame, bins: int = 20, title: s
     return fig
 
 
+#: the one-line-per-dataset figures of one architecture (the main-text versions of Figs 1 right,
+#: 4 middle, 4 right and 5 left; their tables: pointwise.depth.pipeline.DATASET_FIGURE_TABLES)
+DATASET_FIGS = {"fig1_right_datasets": fig1_right_lines, "fig4_middle_datasets": fig4_middle,
+                "fig4_right_datasets": fig4_right, "fig5_left_datasets": fig5_left}
+
+
 def draw(figure: str, inputs: dict, pdf: str, png: str, bins: int = 20, title: str = "") -> None:
     """Build figure ``figure`` from the tables ``inputs`` (name -> csv) and save it."""
     t = {k: read_csv(v) for k, v in inputs.items()}
@@ -433,6 +452,9 @@ def draw(figure: str, inputs: dict, pdf: str, png: str, bins: int = 20, title: s
     elif figure in ("fig4_middle", "figC21"):
         fig = (fig4_middle if figure == "fig4_middle" else figC21)(
             {k.split("::", 1)[1]: v for k, v in t.items() if k.startswith("loo_by_depth::")})
+    elif figure in DATASET_FIGS:
+        fig = DATASET_FIGS[figure]({k.split("::", 1)[1]: v for k, v in t.items()})
+        fig.axes[0].set_title(title)
     elif figure == "fig5_right":
         fig = fig5_right(t["inference_curve"], title)
     elif figure == "fig5_middle":
