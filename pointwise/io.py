@@ -17,6 +17,11 @@ import pandas as pd
 PROVENANCE_PREFIX = "# provenance: "
 
 
+def as_list(x) -> list:
+    """One value (a path, a number) or several (a Snakemake input/output list), as a list."""
+    return [x] if isinstance(x, (str, bytes, os.PathLike)) or not hasattr(x, "__iter__") else list(x)
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary path next to ``path``; rename it onto ``path`` only if the block succeeds."""

@@ -151,3 +151,29 @@ def test_input_margin_of_the_test_queries(trained):
     with pytest.raises(ValueError, match="unknown query splits"):
         run_probes(outs["ckpt"][0], data, design, tmp / "y.h5", seed=0, k=3, device="cpu",
                    input_margin_splits=["validation"])
+
+
+def test_probe_block_equals_one_call_per_run_and_checks_lengths(trained):
+    from pointwise.probes.run_probes import probe_block
+    tmp, data, design, outs = trained
+    block = [str(tmp / f"block{s}.h5") for s in (0, 1)]
+    probe_block(outs["ckpt"], data, design, block, [0, 1], k=3, device="cpu", config=CONFIG)
+    for s in (0, 1):
+        single = tmp / f"single{s}.h5"
+        run_probes(outs["ckpt"][s], data, design, single, s, k=3, device="cpu", config=CONFIG)
+        a, b = read_knn(block[s]), read_knn(single)
+        np.testing.assert_array_equal(a["neighbour_labels"], b["neighbour_labels"])
+        np.testing.assert_array_equal(a["query_ids"], b["query_ids"])
+        assert int(a["attrs"]["seed_index"]) == s
+    with pytest.raises(ValueError):                                  # one output for two runs
+        probe_block(outs["ckpt"], data, design, block[:1], [0, 1], k=3, device="cpu")
+
+
+def test_as_list_keeps_one_path_whole():
+    from pathlib import Path
+
+    from pointwise.io import as_list
+    assert as_list("a/b.h5") == ["a/b.h5"]
+    assert as_list(Path("a")) == [Path("a")]
+    assert as_list(3) == [3]
+    assert as_list(("x", "y")) == ["x", "y"]

@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 from pointwise.config import n_seeds
-from pointwise.io import read_csv, write_csv
+from pointwise.io import as_list, read_csv, write_csv
 from pointwise.probes.knn import vote_fraction
 from pointwise.provenance import provenance
 
@@ -236,6 +236,12 @@ def write_run_table(knn_path, logits_path, out, st: dict, config=None) -> pd.Dat
     write_csv(df, out, _prov(config, [knn_path, logits_path]))
     log.info("%s: %d queries, PD undefined for %d", out, len(df), int((~df["pd_defined"]).sum()))
     return df
+
+
+def write_run_tables(knn_paths, logits_paths, outs, st: dict, config=None) -> None:
+    """:func:`write_run_table` of a block of runs (parallel lists; a single path is one run)."""
+    for knn_path, logits_path, out in zip(as_list(knn_paths), as_list(logits_paths), as_list(outs), strict=True):
+        write_run_table(knn_path, logits_path, out, st, config=config)
 
 
 def _L(tables) -> int:

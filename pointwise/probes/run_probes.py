@@ -40,7 +40,7 @@ import torch
 
 from pointwise.data.store import read_dataset
 from pointwise.designs import read_design
-from pointwise.io import atomic_path, set_h5_attrs
+from pointwise.io import as_list, atomic_path, set_h5_attrs
 from pointwise.logs import log_to
 from pointwise.models import build_model
 from pointwise.probes.knn import (TIE_RULES, knn_search, label_dtype, resolve_device,
@@ -128,6 +128,15 @@ def probe_dims(model, pre, image: np.ndarray, device) -> list[int]:
     with torch.no_grad():
         _, acts = model.forward_with_probes(pre(torch.from_numpy(image[None]).to(device)))
     return [int(acts[n].shape[1]) for n in model.probe_names]
+
+
+def probe_block(checkpoints, data, design, outs, seeds, **kwargs) -> list[dict]:
+    """:func:`run_probes` of a block of runs of one experiment in one job (one ``knn.h5`` per
+    checkpoint, in order): grouping runs keeps the per-job start-up cost off small runs.
+    ``checkpoints``, ``outs`` and ``seeds`` are parallel (a single path is one run)."""
+    checkpoints, outs, seeds = as_list(checkpoints), as_list(outs), as_list(seeds)
+    return [run_probes(ck, data, design, out, int(seed), **kwargs)
+            for ck, out, seed in zip(checkpoints, outs, seeds, strict=True)]
 
 
 def run_probes(checkpoint, data, design, out, seed: int | None = None, *, k: int = 30,
