@@ -554,9 +554,8 @@ if DP:
     PAPER_TARGETS += [f"{DPF}/{e}/{f}.{x}" for e in DP_FULL_EXPS for f in DP_FULL_EXP_FIGS
                       for x in ("pdf", "png")]
     # the one-line-per-dataset figures where two or more experiments share an arch (the paper scale)
-    DP_DATASET_ARCHS = [a for a in dict.fromkeys(a for e in DP["experiments"] for a in pwdepth.archs_of(config, DP, e))
-                        if sum(a in pwdepth.archs_of(config, DP, e) for e in DP["experiments"]) > 1]
-    PAPER_TARGETS += [f"{DPF}/datasets/{a}/{f}.{x}" for a in DP_DATASET_ARCHS for f in pwdepth.DATASET_FIGURE_TABLES
+    PAPER_TARGETS += [f"{DPF}/datasets/{a}/{f}.{x}" for a in pwdepth.shared_archs(config, DP)
+                      for f in pwdepth.DATASET_FIGURE_TABLES
                       for x in ("pdf", "png")]
     if DP["noise"]:
         PAPER_TARGETS += [f"{DPF}/{DP['noise']['experiment']}/{DP['noise']['arch']}/{f}.{x}"

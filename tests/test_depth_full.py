@@ -99,6 +99,18 @@ def test_full_models_and_where_input_margins_are_computed():
     assert input_margin_splits(cfg, settings(cfg), "split", "mlp") == ["train", "test"]
 
 
+def test_shared_archs_are_those_of_two_or_more_probed_experiments():
+    from pointwise.depth.pipeline import shared_archs
+
+    cfg = _config()
+    cfg["experiments"]["other"] = {"dataset": "other", "archs": {"cnn": "r", "vgg": "r"}}
+    assert shared_archs(cfg, settings(cfg)) == []                           # one probed experiment
+    cfg["papers"]["depth"]["experiments"] = ["split", "other"]
+    assert shared_archs(cfg, settings(cfg)) == ["cnn"]                      # mlp, vgg: one each
+    cfg["papers"]["depth"]["archs"] = ["mlp", "vgg"]
+    assert shared_archs(cfg, settings(cfg)) == []
+
+
 @pytest.mark.parametrize("full, message", [
     ({"split": "nope"}, "unknown experiment 'nope'"),
     ({"ops": "split_full"}, "is not one of papers.depth.experiments"),

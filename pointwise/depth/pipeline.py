@@ -27,6 +27,7 @@ line); the arithmetic lives in the concept modules of :mod:`pointwise.depth`.
 from __future__ import annotations
 
 import logging
+from collections import Counter
 
 import h5py
 import numpy as np
@@ -363,6 +364,13 @@ def _loo_table(m: dict, C: int) -> pd.DataFrame:
 #: per-model table each line comes from (Fig 4 middle: the FULL model's where there is one)
 DATASET_FIGURE_TABLES = {"fig1_right_datasets": "by_depth", "fig4_middle_datasets": "loo_by_depth",
                          "fig4_right_datasets": "by_depth", "fig5_left_datasets": "by_depth"}
+
+
+def shared_archs(config: dict, st: dict) -> list[str]:
+    """The archs of two or more probed experiments: those whose one-line-per-dataset figures
+    have more than one line (the paper scale), in first-seen order."""
+    counts = Counter(a for e in st["experiments"] for a in archs_of(config, st, e))
+    return [a for a, n in counts.items() if n > 1]
 
 
 def dataset_figure_inputs(config: dict, st: dict, figure: str, arch: str) -> dict:
